@@ -6,9 +6,9 @@
 // and math.Erf call it, so their last bits depend on the CPU. The functions
 // here use only IEEE 754 additions, multiplications and divisions, float
 // conversions and bit manipulation, each rounded on its own. Every product
-// whose sum follows is wrapped in an explicit float64 conversion, because
-// the Go specification forbids fusing across such a conversion, so the results stay the same when
-// the code is built with GOAMD64=v3 (where the compiler may emit FMA).
+// that feeds a sum is wrapped in an explicit float64 conversion, because the
+// Go specification forbids fusing across such a conversion. The results
+// therefore stay the same under GOAMD64=v3, where the compiler may emit FMA.
 //
 // Nouns:
 //   - ulp: unit in the last place, the gap between a float64 and the next
