@@ -1,0 +1,243 @@
+package graph
+
+import (
+	"container/heap"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Graph is a set of nodes with resolved inputs and computed keys.
+type Graph struct {
+	// Nodes are in topological order: every node comes after its inputs,
+	// and nodes whose order the edges leave free are sorted by address.
+	Nodes     []*Node
+	byAddress map[string]*Node
+}
+
+// Node returns the node with this address, or nil.
+func (g *Graph) Node(address string) *Node {
+	return g.byAddress[address]
+}
+
+// Build resolves the inputs of the defs by address, orders the nodes
+// topologically and computes their keys. A reference to an address that
+// no def has, a duplicate address or role, a def without type, kind or
+// version, and a dependency cycle are errors.
+func Build(defs []Def) (*Graph, error) {
+	g := &Graph{byAddress: make(map[string]*Node, len(defs))}
+	nodes := make([]*Node, 0, len(defs))
+	for i := range defs {
+		n, err := newNode(defs[i])
+		if err != nil {
+			return nil, err
+		}
+		if prev, dup := g.byAddress[n.Address]; dup {
+			return nil, fmt.Errorf("node %s is defined twice (%s and %s); "+
+				"every address must be unique", n.Address, sourceOrUnknown(prev.Source),
+				sourceOrUnknown(n.Source))
+		}
+		g.byAddress[n.Address] = n
+		nodes = append(nodes, n)
+	}
+
+	if err := g.resolveInputs(nodes); err != nil {
+		return nil, err
+	}
+	order, err := topologicalOrder(nodes)
+	if err != nil {
+		return nil, err
+	}
+	g.Nodes = order
+
+	for _, n := range g.Nodes {
+		if err := n.computeKey(); err != nil {
+			return nil, err
+		}
+	}
+	return g, nil
+}
+
+func newNode(d Def) (*Node, error) {
+	where := d.Address
+	if d.Source != "" {
+		where += " (" + d.Source + ")"
+	}
+	switch {
+	case d.Address == "":
+		return nil, fmt.Errorf("node at %s has an empty address", sourceOrUnknown(d.Source))
+	case d.Type == "":
+		return nil, fmt.Errorf("node %s has no type", where)
+	case d.Kind == "":
+		return nil, fmt.Errorf("node %s has no kind", where)
+	case d.Version == "":
+		return nil, fmt.Errorf("node %s has no implementation version; "+
+			"every kind must declare one so that a change of its outputs reruns it", where)
+	}
+
+	inputs := slices.Clone(d.Inputs)
+	slices.SortFunc(inputs, func(a, b InputRef) int { return strings.Compare(a.Role, b.Role) })
+	for i, in := range inputs {
+		if in.Role == "" {
+			return nil, fmt.Errorf("node %s has an input with an empty role", where)
+		}
+		if i > 0 && inputs[i-1].Role == in.Role {
+			return nil, fmt.Errorf("node %s has two inputs with role %q; "+
+				"a node has at most one input per role", where, in.Role)
+		}
+	}
+	d.Inputs = inputs
+	return &Node{Def: d}, nil
+}
+
+func (g *Graph) resolveInputs(nodes []*Node) error {
+	for _, n := range nodes {
+		n.In = make([]Input, len(n.Inputs))
+		for i, ref := range n.Inputs {
+			target := g.byAddress[ref.Address]
+			if target == nil {
+				return fmt.Errorf("node %s: input %q refers to %s, which is not defined%s",
+					describeNode(n), ref.Role, ref.Address, g.suggest(ref.Address))
+			}
+			n.In[i] = Input{Role: ref.Role, Node: target}
+		}
+	}
+	return nil
+}
+
+// suggest returns a hint naming up to three addresses of the same block
+// as a missing address, which happens when a reference leaves out or
+// misspells a sweep axis.
+func (g *Graph) suggest(missing string) string {
+	block, _, _ := strings.Cut(missing, "[")
+	var similar []string
+	for address := range g.byAddress {
+		if b, _, _ := strings.Cut(address, "["); b == block {
+			similar = append(similar, address)
+		}
+	}
+	if len(similar) == 0 {
+		return ""
+	}
+	slices.Sort(similar)
+	if len(similar) > 3 {
+		similar = append(similar[:3], "...")
+	}
+	return "; defined nodes of that block are " + strings.Join(similar, ", ")
+}
+
+func (n *Node) computeKey() error {
+	inputs := make([]InputKey, len(n.In))
+	for i, in := range n.In {
+		inputs[i] = InputKey{Role: in.Role, Key: in.Node.Key}
+	}
+	key, err := ComputeKey(n.Type, n.Kind, n.Version, n.Params, inputs)
+	if err != nil {
+		return fmt.Errorf("node %s: %w", describeNode(n), err)
+	}
+	n.Key = key
+	n.RunID = RunIDOf(key)
+	return nil
+}
+
+// topologicalOrder runs Kahn's algorithm with the ready nodes in a heap
+// ordered by address, so that the order depends only on the graph.
+func topologicalOrder(nodes []*Node) ([]*Node, error) {
+	pending := make(map[*Node]int, len(nodes))
+	dependents := make(map[*Node][]*Node, len(nodes))
+	ready := &addressHeap{}
+	for _, n := range nodes {
+		pending[n] = len(n.In)
+		for _, in := range n.In {
+			dependents[in.Node] = append(dependents[in.Node], n)
+		}
+		if len(n.In) == 0 {
+			*ready = append(*ready, n)
+		}
+	}
+	heap.Init(ready)
+
+	order := make([]*Node, 0, len(nodes))
+	for ready.Len() > 0 {
+		n := heap.Pop(ready).(*Node)
+		order = append(order, n)
+		for _, d := range dependents[n] {
+			pending[d]--
+			if pending[d] == 0 {
+				heap.Push(ready, d)
+			}
+		}
+	}
+	if len(order) < len(nodes) {
+		return nil, cycleError(nodes, pending)
+	}
+	return order, nil
+}
+
+// cycleError describes one cycle among the nodes that Kahn's algorithm
+// could not order. Every such node has an unordered input, so following
+// unordered inputs from the first of them by address must revisit a node.
+func cycleError(nodes []*Node, pending map[*Node]int) error {
+	var start *Node
+	for _, n := range nodes {
+		if pending[n] > 0 && (start == nil || n.Address < start.Address) {
+			start = n
+		}
+	}
+
+	seen := map[*Node]int{}
+	var path []*Node
+	for n := start; ; {
+		if i, ok := seen[n]; ok {
+			path = append(path[i:], n)
+			break
+		}
+		seen[n] = len(path)
+		path = append(path, n)
+		n = firstUnordered(n, pending)
+	}
+
+	names := make([]string, len(path))
+	for i, n := range path {
+		names[i] = describeNode(n)
+	}
+	return fmt.Errorf("dependency cycle: %s (each node reads the next); "+
+		"remove one of these references",
+		strings.Join(names, " -> "))
+}
+
+func firstUnordered(n *Node, pending map[*Node]int) *Node {
+	for _, in := range n.In {
+		if pending[in.Node] > 0 {
+			return in.Node
+		}
+	}
+	panic("graph: node " + n.Address + " in a cycle has no unordered input")
+}
+
+func describeNode(n *Node) string {
+	if n.Source == "" {
+		return n.Address
+	}
+	return n.Address + " (" + n.Source + ")"
+}
+
+func sourceOrUnknown(source string) string {
+	if source == "" {
+		return "an unknown source"
+	}
+	return source
+}
+
+type addressHeap []*Node
+
+func (h addressHeap) Len() int           { return len(h) }
+func (h addressHeap) Less(i, j int) bool { return h[i].Address < h[j].Address }
+func (h addressHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *addressHeap) Push(x any)        { *h = append(*h, x.(*Node)) }
+func (h *addressHeap) Pop() any {
+	old := *h
+	n := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return n
+}

@@ -1,0 +1,357 @@
+package graph
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Lookup is the planner's view of the store.
+type Lookup interface {
+	// Status reports whether a valid run with exactly this key is in the
+	// store. The detail explains a Corrupt or Failed status, such as which
+	// file is missing or the error of the last attempt.
+	Status(runID, key string) (status RunStatus, detail string, err error)
+	// Latest returns the most recent earlier run recorded for this
+	// address. The boolean is false when there is none.
+	Latest(address string) (prev *PrevRun, ok bool, err error)
+}
+
+// RunStatus is the state of a run id in the store.
+type RunStatus int
+
+const (
+	// Missing means there is neither a run nor a failed attempt.
+	Missing RunStatus = iota
+	// Valid means a run with this key is present and passes validation.
+	Valid
+	// Corrupt means a run directory is present but fails validation, or
+	// holds a different key under the same run id.
+	Corrupt
+	// Failed means there is no valid run and the last attempt failed.
+	Failed
+)
+
+// String returns the lower-case name of the status.
+func (s RunStatus) String() string {
+	switch s {
+	case Missing:
+		return "missing"
+	case Valid:
+		return "valid"
+	case Corrupt:
+		return "corrupt"
+	case Failed:
+		return "failed"
+	default:
+		return fmt.Sprintf("RunStatus(%d)", int(s))
+	}
+}
+
+// PrevRun is an earlier run recorded for an address, which the planner
+// compares with the node to explain why it must run.
+type PrevRun struct {
+	RunID   string
+	Key     string
+	Version string
+	Params  map[string]any
+	// InputKeys maps each input role to the key of that input.
+	InputKeys map[string]string
+}
+
+// PlanOptions select which nodes a plan covers and which it recomputes.
+type PlanOptions struct {
+	// NoSkip forces every node that has a valid run (--no-skip).
+	NoSkip bool
+	// Rerun forces the nodes with a valid run that match any pattern
+	// (--rerun). Every pattern must match at least one node of the graph.
+	Rerun []Pattern
+	// Targets, when not empty, restrict the plan to the nodes that match a
+	// pattern and all their transitive inputs (--target). Every pattern
+	// must match at least one node of the graph.
+	Targets []Pattern
+}
+
+// Action is what apply does with a node.
+type Action string
+
+const (
+	// ActionRun computes a node that has no valid run.
+	ActionRun Action = "run"
+	// ActionCached reuses the node's valid run.
+	ActionCached Action = "cached"
+	// ActionForced recomputes a node that has a valid run, because of
+	// --no-skip or --rerun.
+	ActionForced Action = "forced"
+)
+
+// Reason codes of a Reason.
+const (
+	ReasonForced         = "forced"
+	ReasonCorrupt        = "corrupt"
+	ReasonNew            = "new"
+	ReasonVersionChanged = "version_changed"
+	ReasonParamsChanged  = "params_changed"
+	ReasonInputChanged   = "input_changed"
+)
+
+// Plan is the action for every node that apply would touch.
+type Plan struct {
+	// Entries are in the topological order of the graph.
+	Entries []Entry
+	Summary Summary
+	// Targeted is true when PlanOptions.Targets restricted the plan.
+	Targeted bool
+}
+
+// Entry is the plan for one node.
+type Entry struct {
+	Node   *Node
+	Action Action
+	// Reason is nil for cached nodes.
+	Reason *Reason
+}
+
+// Reason explains why a node runs or is forced.
+type Reason struct {
+	// Code is one of the Reason constants.
+	Code string `json:"code"`
+	// Message is a sentence for the user, such as "step_size changed from
+	// 0.0001 to 0.0002".
+	Message string `json:"message"`
+	// Changes are the changed parameter leaves, in path order.
+	Changes []Change `json:"changes,omitempty"`
+}
+
+// Change is one parameter leaf that differs from the earlier run. Old is
+// nil for an added parameter and New is nil for a removed one.
+type Change struct {
+	// Path names the leaf, such as "step_size", "optimizer.lr" or
+	// "teacher.widths[1]".
+	Path string `json:"path"`
+	Old  any    `json:"old"`
+	New  any    `json:"new"`
+}
+
+// Summary counts the entries of a plan by action.
+type Summary struct {
+	Run    int `json:"run"`
+	Cached int `json:"cached"`
+	Forced int `json:"forced"`
+}
+
+// MakePlan decides the action for every node of g, in topological order.
+//
+// A node with a valid run is cached, unless NoSkip or a Rerun pattern
+// forces it. Every other node runs, with the most specific reason: a
+// corrupt run under its key, no earlier run of its address, or the
+// differences from the latest earlier run of its address. A version change
+// takes precedence over parameter changes, and both over input changes,
+// but the message lists all of them.
+func MakePlan(g *Graph, look Lookup, opts PlanOptions) (*Plan, error) {
+	if err := checkPatternsMatch(g, "--rerun", opts.Rerun); err != nil {
+		return nil, err
+	}
+	if err := checkPatternsMatch(g, "--target", opts.Targets); err != nil {
+		return nil, err
+	}
+	included := targetClosure(g, opts.Targets)
+
+	p := &Plan{Entries: make([]Entry, 0, len(g.Nodes)), Targeted: len(opts.Targets) > 0}
+	actions := make(map[*Node]Action, len(g.Nodes))
+	for _, n := range g.Nodes {
+		if included != nil && !included[n] {
+			continue
+		}
+		e, err := planNode(n, look, opts, actions)
+		if err != nil {
+			return nil, err
+		}
+		actions[n] = e.Action
+		p.Entries = append(p.Entries, e)
+		switch e.Action {
+		case ActionRun:
+			p.Summary.Run++
+		case ActionCached:
+			p.Summary.Cached++
+		case ActionForced:
+			p.Summary.Forced++
+		}
+	}
+	return p, nil
+}
+
+func checkPatternsMatch(g *Graph, flag string, patterns []Pattern) error {
+	for _, pat := range patterns {
+		matched := false
+		for _, n := range g.Nodes {
+			if pat.Match(n) {
+				matched = true
+				break
+			}
+		}
+		if !matched {
+			return fmt.Errorf("%s pattern %q matches no node; run llcflow plan to list the addresses",
+				flag, pat.String())
+		}
+	}
+	return nil
+}
+
+// targetClosure returns the nodes that match a target and their transitive
+// inputs, or nil when there are no targets.
+func targetClosure(g *Graph, targets []Pattern) map[*Node]bool {
+	if len(targets) == 0 {
+		return nil
+	}
+	included := map[*Node]bool{}
+	var stack []*Node
+	for _, n := range g.Nodes {
+		for _, pat := range targets {
+			if pat.Match(n) {
+				stack = append(stack, n)
+				break
+			}
+		}
+	}
+	for len(stack) > 0 {
+		n := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if included[n] {
+			continue
+		}
+		included[n] = true
+		for _, in := range n.In {
+			stack = append(stack, in.Node)
+		}
+	}
+	return included
+}
+
+func planNode(n *Node, look Lookup, opts PlanOptions, actions map[*Node]Action) (Entry, error) {
+	status, detail, err := look.Status(n.RunID, n.Key)
+	if err != nil {
+		return Entry{}, fmt.Errorf("plan %s: check run %s: %w", n.Address, n.RunID, err)
+	}
+	if status == Valid {
+		if flag := forcingFlag(n, opts); flag != "" {
+			return Entry{Node: n, Action: ActionForced,
+				Reason: &Reason{Code: ReasonForced, Message: "forced by " + flag}}, nil
+		}
+		return Entry{Node: n, Action: ActionCached}, nil
+	}
+
+	reason, err := explainRun(n, status, detail, look, actions)
+	if err != nil {
+		return Entry{}, err
+	}
+	return Entry{Node: n, Action: ActionRun, Reason: reason}, nil
+}
+
+// forcingFlag returns the flag that forces n, or "".
+func forcingFlag(n *Node, opts PlanOptions) string {
+	if opts.NoSkip {
+		return "--no-skip"
+	}
+	for _, pat := range opts.Rerun {
+		if pat.Match(n) {
+			return "--rerun " + pat.String()
+		}
+	}
+	return ""
+}
+
+// explainRun returns the reason that a node without a valid run must run.
+func explainRun(n *Node, status RunStatus, detail string, look Lookup,
+	actions map[*Node]Action) (*Reason, error) {
+	if status == Corrupt {
+		return &Reason{Code: ReasonCorrupt,
+			Message: fmt.Sprintf("the stored run %s is corrupt: %s", n.RunID, detail)}, nil
+	}
+	failure := ""
+	if status == Failed {
+		failure = "; the last attempt failed: " + detail
+	}
+
+	prev, ok, err := look.Latest(n.Address)
+	if err != nil {
+		return nil, fmt.Errorf("plan %s: read earlier runs: %w", n.Address, err)
+	}
+	if !ok {
+		return &Reason{Code: ReasonNew, Message: "no earlier run" + failure}, nil
+	}
+
+	r := &Reason{}
+	var parts []string
+	if prev.Version != n.Version {
+		r.Code = ReasonVersionChanged
+		parts = append(parts, fmt.Sprintf("version changed from %s to %s", prev.Version, n.Version))
+	}
+	changes := diffParams(prev.Params, n.Params)
+	if len(changes) > 0 {
+		if r.Code == "" {
+			r.Code = ReasonParamsChanged
+		}
+		for _, c := range changes {
+			r.Changes = append(r.Changes, c.Change)
+			parts = append(parts, c.message())
+		}
+	}
+	if inputs := describeInputChanges(n, prev, actions); len(inputs) > 0 {
+		if r.Code == "" {
+			r.Code = ReasonInputChanged
+		}
+		parts = append(parts, inputs...)
+	}
+
+	if r.Code == "" {
+		r.Code = ReasonNew
+		parts = append(parts, unchangedMessage(n, prev))
+	}
+	r.Message = strings.Join(parts, "; ") + failure
+	return r, nil
+}
+
+// unchangedMessage explains a node that must run although its version,
+// parameters and input keys equal those of the latest earlier run.
+func unchangedMessage(n *Node, prev *PrevRun) string {
+	if prev.Key == n.Key {
+		return fmt.Sprintf("the run %s recorded for this address is no longer in the store", prev.RunID)
+	}
+	return fmt.Sprintf("the type or kind differs from the latest run %s of this address", prev.RunID)
+}
+
+// describeInputChanges lists the inputs whose keys differ from the earlier
+// run, in role order, followed by the roles the node no longer has.
+func describeInputChanges(n *Node, prev *PrevRun, actions map[*Node]Action) []string {
+	var messages []string
+	current := make(map[string]bool, len(n.In))
+	for _, in := range n.In {
+		current[in.Role] = true
+		old, had := prev.InputKeys[in.Role]
+		if had && old == in.Node.Key {
+			continue
+		}
+		verb := "changed"
+		if !had {
+			verb = "added"
+		}
+		msg := fmt.Sprintf("input %s (%s) %s", in.Role, in.Node.Address, verb)
+		if a := actions[in.Node]; a == ActionRun || a == ActionForced {
+			msg += " and will run"
+		}
+		messages = append(messages, msg)
+	}
+
+	var removed []string
+	for role := range prev.InputKeys {
+		if !current[role] {
+			removed = append(removed, role)
+		}
+	}
+	slices.Sort(removed)
+	for _, role := range removed {
+		messages = append(messages, fmt.Sprintf("input %s removed", role))
+	}
+	return messages
+}
