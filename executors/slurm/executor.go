@@ -1,0 +1,241 @@
+package slurm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sync"
+	"time"
+
+	"github.com/llcflow/llcflow/executors"
+)
+
+// ExitCheckpointed is the exit code of `llcflow exec-node` after it saved
+// a checkpoint on SIGUSR1: the node wants a fresh attempt, which resumes
+// from the checkpoint.
+const ExitCheckpointed = 3
+
+// Defaults of the Config timings.
+const (
+	DefaultBatchWindow  = 200 * time.Millisecond
+	DefaultPollInterval = 2 * time.Second
+	DefaultPollMax      = 60 * time.Second
+	DefaultLostAfter    = 2 * time.Minute
+)
+
+// clockSkew is how far apart the clocks of the submitting host and the
+// controller may be. A job whose SubmitTime is earlier than the recorded
+// submission by more than this is a different job that reused the id.
+const clockSkew = time.Minute
+
+// Config configures an Executor.
+type Config struct {
+	// Store is the store directory, which must be on a filesystem shared
+	// with the compute nodes. New makes it absolute.
+	Store string
+	// Binary is the path of the llcflow binary on the compute nodes
+	// (empty: this process's executable).
+	Binary string
+	// Options are the sbatch settings of every job.
+	Options Options
+	// Logf receives the executor's decisions: submissions, retries,
+	// cancellations, jobs found from an earlier apply, query errors. Nil
+	// discards them.
+	Logf func(format string, args ...any)
+
+	// BatchWindow is how long the executor collects Run calls into one job
+	// array after the first of them (0: DefaultBatchWindow).
+	BatchWindow time.Duration
+	// PollInterval is the first wait between two state queries. The wait
+	// doubles while nothing changes, up to PollMax (0: DefaultPollInterval
+	// and DefaultPollMax).
+	PollInterval, PollMax time.Duration
+	// LostAfter is how long a job may be unknown to Slurm, or finished
+	// with exit code 0 but without a run in the store, before the node
+	// fails (0: DefaultLostAfter).
+	LostAfter time.Duration
+}
+
+// Executor runs nodes as SLURM jobs. It implements executors.Executor.
+type Executor struct {
+	cfg  Config
+	run  runner
+	host string
+
+	mu           sync.Mutex
+	maxArray     int // -1 until read from scontrol
+	noAccounting bool
+	pending      []*submitRequest
+	flushing     bool
+	watches      map[*watch]struct{}
+	polling      bool
+	wake         chan struct{}
+	// own holds the task ids of the active jobs that this executor
+	// submitted, the ones that cancellation scancels.
+	own        map[string]bool
+	cancelIDs  []string
+	cancelDone chan struct{}
+}
+
+var _ executors.Executor = (*Executor)(nil)
+
+// New checks cfg and returns an Executor. It runs no Slurm command: the
+// first Run call reads MaxArraySize and submits.
+func New(cfg Config) (*Executor, error) {
+	if cfg.Store == "" {
+		return nil, errors.New("slurm executor: store directory is empty: set Config.Store")
+	}
+	store, err := filepath.Abs(cfg.Store)
+	if err != nil {
+		return nil, fmt.Errorf("slurm executor: store %s: %w", cfg.Store, err)
+	}
+	cfg.Store = store
+	if cfg.Binary == "" {
+		if cfg.Binary, err = os.Executable(); err != nil {
+			return nil, fmt.Errorf("slurm executor: find the llcflow binary: %w (set Config.Binary)", err)
+		}
+	}
+	if err := checkLine("store", cfg.Store); err != nil {
+		return nil, err
+	}
+	if err := checkLine("binary", cfg.Binary); err != nil {
+		return nil, err
+	}
+	if err := cfg.Options.Validate(); err != nil {
+		return nil, err
+	}
+	cfg.Options = cfg.Options.withDefaults()
+	if cfg.Logf == nil {
+		cfg.Logf = func(string, ...any) {}
+	}
+	setDefault(&cfg.BatchWindow, DefaultBatchWindow)
+	setDefault(&cfg.PollInterval, DefaultPollInterval)
+	setDefault(&cfg.PollMax, DefaultPollMax)
+	setDefault(&cfg.LostAfter, DefaultLostAfter)
+	if cfg.PollMax < cfg.PollInterval {
+		cfg.PollMax = cfg.PollInterval
+	}
+
+	host, _ := os.Hostname()
+	return &Executor{
+		cfg:        cfg,
+		run:        execRunner{},
+		host:       host,
+		maxArray:   -1,
+		watches:    map[*watch]struct{}{},
+		wake:       make(chan struct{}, 1),
+		own:        map[string]bool{},
+		cancelDone: make(chan struct{}),
+	}, nil
+}
+
+func setDefault(d *time.Duration, v time.Duration) {
+	if *d <= 0 {
+		*d = v
+	}
+}
+
+// Name returns "slurm".
+func (e *Executor) Name() string { return "slurm" }
+
+func (e *Executor) logf(format string, args ...any) { e.cfg.Logf(format, args...) }
+
+var runIDPattern = regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z_-]*$`)
+
+// Run submits the node (batched with other Run calls into one job array)
+// and waits until its run directory is in the store. A job recorded in the
+// store by an earlier apply is waited for instead of submitted again.
+func (e *Executor) Run(ctx context.Context, spec *executors.Spec, progress func(executors.Event)) error {
+	if spec == nil || !runIDPattern.MatchString(spec.RunID) {
+		return fmt.Errorf("slurm executor: invalid spec: run id %q is not a hex digest", runIDOf(spec))
+	}
+	if progress == nil {
+		progress = func(executors.Event) {}
+	}
+	if e.hasResult(spec.RunID) {
+		return nil
+	}
+
+	started := time.Now()
+	attempt := 0
+	last := ""
+	for {
+		rec, err := e.acquire(ctx, spec, attempt, last)
+		if err != nil {
+			return err
+		}
+		if rec == nil {
+			return nil // another process finished the node
+		}
+		progress(executors.Event{RunID: spec.RunID, Message: "SLURM job " + rec.taskID()})
+
+		out := e.wait(ctx, spec, rec, started, progress)
+		switch out.kind {
+		case outcomeDone:
+			return nil
+		case outcomeCancelled:
+			e.cancelJob(rec)
+			return ctx.Err()
+		case outcomeStale:
+			e.logf("slurm: node %s: recorded job %s ended before this apply (%s); submitting it again",
+				spec.Address, rec.taskID(), out.reason)
+		case outcomeRetry:
+			attempt++
+			if attempt > e.cfg.Options.MaxRetries {
+				return &executors.InfraError{Err: fmt.Errorf(
+					"node %s (run %s): SLURM job %s ended with %s and all %d retries are used: raise max_retries or timeout_min (log: %s)",
+					spec.Address, spec.RunID, rec.taskID(), out.reason, e.cfg.Options.MaxRetries, rec.Log)}
+			}
+			e.logf("slurm: node %s: job %s ended with %s; resubmitting (retry %d of %d)",
+				spec.Address, rec.taskID(), out.reason, attempt, e.cfg.Options.MaxRetries)
+		case outcomeFailed:
+			return out.err
+		case outcomeLost:
+			return &executors.InfraError{Err: out.err}
+		}
+		last = rec.taskID()
+	}
+}
+
+func runIDOf(spec *executors.Spec) string {
+	if spec == nil {
+		return ""
+	}
+	return spec.RunID
+}
+
+// hasResult reports whether the store has the run directory of runID,
+// which exec-node renames into place only after validating it.
+func (e *Executor) hasResult(runID string) bool {
+	fi, err := os.Stat(filepath.Join(e.cfg.Store, runID))
+	return err == nil && fi.IsDir()
+}
+
+// acquire returns the job to wait for: the one recorded in the store when
+// it is not the job that just ended (last), or else a fresh submission. It
+// returns nil when the run is in the store already. The run's lock is held
+// meanwhile, so that two processes never both submit the node.
+func (e *Executor) acquire(ctx context.Context, spec *executors.Spec, attempt int, last string) (*jobRecord, error) {
+	unlock, err := e.lockRun(ctx, spec.RunID)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+
+	if e.hasResult(spec.RunID) {
+		return nil, nil
+	}
+	rec, err := e.readRecord(spec.RunID)
+	if err != nil {
+		return nil, err
+	}
+	if rec != nil && rec.taskID() != last {
+		e.logf("slurm: node %s: found job %s (batch %s, submitted %s by %s pid %d); waiting for it",
+			spec.Address, rec.taskID(), rec.Batch, rec.Submitted.Format(time.RFC3339), rec.Host, rec.PID)
+		return rec, nil
+	}
+	return e.submit(ctx, spec, attempt)
+}
