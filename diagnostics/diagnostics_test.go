@@ -251,6 +251,11 @@ func TestDegenerateInputs(t *testing.T) {
 		t.Errorf("R̂ of chains stuck at different values = %v, want +Inf", got)
 	}
 
+	short := [][]float64{{0.3, 1.2, -0.5, 2.0, 0.1, 0.7}, {1.1, -0.2, 0.4, 0.9, -1.3, 0.6}}
+	if got := ESSTail(short); math.IsNaN(got) {
+		t.Error("tail ESS of 2 chains of 6 varied draws = NaN, want a number")
+	}
+
 	withNaN := ar1Chains("edge-nan", 2, 100, 0.5)
 	withNaN[1][7] = math.NaN()
 	cases := map[string][][]float64{

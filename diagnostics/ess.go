@@ -33,7 +33,7 @@ func ESSQuantile(chains [][]float64, p float64) float64 {
 	}
 	split := splitChains(chains)
 	indicator := indicatorChains(split, pooledQuantile(split, p))
-	if !validDraws(indicator) {
+	if !varies(indicator) {
 		return math.NaN()
 	}
 	ess, _ := essGeyer(indicator)

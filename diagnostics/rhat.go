@@ -14,7 +14,7 @@ func RHat(chains [][]float64) float64 {
 	}
 	bulk := rhatBasic(rankNormalize(splitChains(chains)))
 	folded := math.NaN()
-	if fold := foldChains(chains); validDraws(fold) {
+	if fold := foldChains(chains); varies(fold) {
 		folded = rhatBasic(rankNormalize(splitChains(fold)))
 	}
 	if math.IsNaN(folded) {

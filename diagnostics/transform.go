@@ -25,19 +25,27 @@ func validDraws(chains [][]float64) bool {
 	if n < minDraws {
 		return false
 	}
-	first := chains[0][0]
-	varies := false
 	for _, x := range chains {
 		for _, v := range x {
 			if math.IsNaN(v) || math.IsInf(v, 0) {
 				return false
 			}
+		}
+	}
+	return varies(chains)
+}
+
+// varies reports whether chains contain two different values.
+func varies(chains [][]float64) bool {
+	first := chains[0][0]
+	for _, x := range chains {
+		for _, v := range x {
 			if v != first {
-				varies = true
+				return true
 			}
 		}
 	}
-	return varies
+	return false
 }
 
 // splitChains returns the 2M half chains of M chains, in the order first
