@@ -1,6 +1,9 @@
 package models
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"math"
 	"testing"
@@ -274,4 +277,57 @@ func TestNewRegressionValidates(t *testing.T) {
 			t.Errorf("%s: NewRegression succeeded, want an error", c.name)
 		}
 	}
+}
+
+// TestLossGradPinned pins the bits of a loss and gradient for each
+// activation. It fails when a change to the kernels, the block size, the
+// compiler or a build flag such as GOAMD64=v3 changes any result. Its data
+// come from integer formulas, not from rng, so only this package's
+// arithmetic is pinned.
+func TestLossGradPinned(t *testing.T) {
+	want := map[string]string{
+		"relu":     "c1898233636aa983d609ba5caf19772879285d6084ce36f9990150c76aca6663",
+		"tanh":     "95535e73f2ab9523108989edbdc9d6e269a867510e0fcf2f734d96dd90a67576",
+		"gelu":     "92081bf092bb05fa4aafc9c93a65aa51da647b89837ecb87965db65f8a50e00e",
+		"identity": "c40b7918c17ae2c9a351f5bda387f24d47b59caf05e08dc516669e0dce17721d",
+	}
+	for _, act := range []string{"relu", "tanh", "gelu", "identity"} {
+		reg, w := newPinnedRegression(t, []int{5, 9, 7, 2}, act, 150)
+		grad := make([]float64, len(w))
+		h := sha256.New()
+		var buf [8]byte
+		for _, v := range append([]float64{reg.NewEvaluator().LossGrad(w, nil, grad)}, grad...) {
+			binary.LittleEndian.PutUint64(buf[:], math.Float64bits(v))
+			h.Write(buf[:])
+		}
+		if got := hex.EncodeToString(h.Sum(nil)); got != want[act] {
+			t.Errorf("%s digest = %s, want %s", act, got, want[act])
+		}
+	}
+}
+
+// newPinnedRegression builds a regression whose data and weights are exact
+// functions of their indices, with values in [−1, 1).
+func newPinnedRegression(t *testing.T, widths []int, activation string, n int) (*Regression, []float64) {
+	t.Helper()
+	m, err := NewMLP(widths, activation, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fill := func(a []float64, prime int) {
+		for i := range a {
+			a[i] = float64((i*prime)%1000)/500 - 1
+		}
+	}
+	x := make([]float64, n*widths[0])
+	y := make([]float64, n*widths[len(widths)-1])
+	w := make([]float64, m.NumParams())
+	fill(x, 7919)
+	fill(y, 104729)
+	fill(w, 1299709)
+	reg, err := NewRegression(m, x, y, n, "mse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reg, w
 }
