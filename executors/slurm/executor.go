@@ -150,7 +150,7 @@ var runIDPattern = regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z_-]*$`)
 // store by an earlier apply is waited for instead of submitted again.
 func (e *Executor) Run(ctx context.Context, spec *executors.Spec, progress func(executors.Event)) error {
 	if spec == nil || !runIDPattern.MatchString(spec.RunID) {
-		return fmt.Errorf("slurm executor: invalid spec: run id %q is not a hex digest", runIDOf(spec))
+		return fmt.Errorf("slurm executor: invalid spec: run id %q is empty or has characters other than letters, digits, _ and -", runIDOf(spec))
 	}
 	if progress == nil {
 		progress = func(executors.Event) {}
@@ -163,7 +163,7 @@ func (e *Executor) Run(ctx context.Context, spec *executors.Spec, progress func(
 	attempt := 0
 	last := ""
 	for {
-		rec, err := e.acquire(ctx, spec, attempt, last)
+		rec, found, err := e.acquire(ctx, spec, attempt, last)
 		if err != nil {
 			return err
 		}
@@ -172,7 +172,7 @@ func (e *Executor) Run(ctx context.Context, spec *executors.Spec, progress func(
 		}
 		progress(executors.Event{RunID: spec.RunID, Message: "SLURM job " + rec.taskID()})
 
-		out := e.wait(ctx, spec, rec, started, progress)
+		out := e.wait(ctx, &watch{spec: spec, rec: rec, found: found, started: started, progress: progress})
 		switch out.kind {
 		case outcomeDone:
 			return nil
@@ -215,27 +215,29 @@ func (e *Executor) hasResult(runID string) bool {
 }
 
 // acquire returns the job to wait for: the one recorded in the store when
-// it is not the job that just ended (last), or else a fresh submission. It
-// returns nil when the run is in the store already. The run's lock is held
-// meanwhile, so that two processes never both submit the node.
-func (e *Executor) acquire(ctx context.Context, spec *executors.Spec, attempt int, last string) (*jobRecord, error) {
+// it is not the job that just ended (last), with found = true, or else a
+// fresh submission. It returns nil when the run is in the store already.
+// The run's lock is held meanwhile, so that two processes never both
+// submit the node.
+func (e *Executor) acquire(ctx context.Context, spec *executors.Spec, attempt int, last string) (rec *jobRecord, found bool, err error) {
 	unlock, err := e.lockRun(ctx, spec.RunID)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	defer unlock()
 
 	if e.hasResult(spec.RunID) {
-		return nil, nil
+		return nil, false, nil
 	}
-	rec, err := e.readRecord(spec.RunID)
+	rec, err = e.readRecord(spec.RunID)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if rec != nil && rec.taskID() != last {
 		e.logf("slurm: node %s: found job %s (batch %s, submitted %s by %s pid %d); waiting for it",
 			spec.Address, rec.taskID(), rec.Batch, rec.Submitted.Format(time.RFC3339), rec.Host, rec.PID)
-		return rec, nil
+		return rec, true, nil
 	}
-	return e.submit(ctx, spec, attempt)
+	rec, err = e.submit(ctx, spec, attempt)
+	return rec, false, err
 }

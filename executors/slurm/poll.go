@@ -32,8 +32,11 @@ type outcome struct {
 
 // watch is one Run call waiting for its job.
 type watch struct {
-	spec     *executors.Spec
-	rec      *jobRecord
+	spec *executors.Spec
+	rec  *jobRecord
+	// found is true for a job read from the store's record rather than
+	// submitted by this Run call.
+	found    bool
 	started  time.Time
 	progress func(executors.Event)
 	done     chan outcome
@@ -60,10 +63,10 @@ var retryStates = map[string]bool{
 	"TIMEOUT": true, "PREEMPTED": true, "NODE_FAIL": true, "BOOT_FAIL": true,
 }
 
-// wait registers the job with the poll loop and returns how it ended.
-func (e *Executor) wait(ctx context.Context, spec *executors.Spec, rec *jobRecord, started time.Time,
-	progress func(executors.Event)) outcome {
-	w := &watch{spec: spec, rec: rec, started: started, progress: progress, done: make(chan outcome, 1)}
+// wait registers the watch with the poll loop and returns how its job
+// ended.
+func (e *Executor) wait(ctx context.Context, w *watch) outcome {
+	w.done = make(chan outcome, 1)
 	e.mu.Lock()
 	e.watches[w] = struct{}{}
 	if !e.polling {
@@ -87,7 +90,7 @@ func (e *Executor) wait(ctx context.Context, spec *executors.Spec, rec *jobRecor
 	case out := <-w.done:
 		if out.kind != outcomeCancelled {
 			e.mu.Lock()
-			delete(e.own, rec.taskID())
+			delete(e.own, w.rec.taskID())
 			e.mu.Unlock()
 		}
 		return out
@@ -205,7 +208,7 @@ func stateKey(job string, task int) string { return fmt.Sprintf("%s_%d", job, ta
 func (e *Executor) judge(w *watch, st jobState, found bool, now time.Time) (outcome, bool) {
 	id := w.rec.taskID()
 	if !found {
-		if !w.seen && w.rec.Submitted.Before(w.started.Add(-clockSkew)) {
+		if w.found && !w.seen && w.rec.Submitted.Before(w.started.Add(-clockSkew)) {
 			// A job recorded by an earlier apply that Slurm has forgotten.
 			return outcome{kind: outcomeStale, reason: "no longer known to Slurm"}, true
 		}
@@ -226,7 +229,9 @@ func (e *Executor) judge(w *watch, st jobState, found bool, now time.Time) (outc
 		return outcome{}, false
 	}
 
-	if firstSight && !st.End.IsZero() && st.End.Before(w.started) {
+	// Slurm prints whole seconds, so an end within the second before this
+	// Run started may belong to a job that ended after it.
+	if w.found && firstSight && !st.End.IsZero() && st.End.Before(w.started.Add(-time.Second)) {
 		return outcome{kind: outcomeStale, reason: describeEnd(st)}, true
 	}
 	switch {
