@@ -6,9 +6,10 @@
 //
 // The generator is PCG (math/rand/v2's PCG, whose algorithm the Go project
 // fixes). Normal variates use the Marsaglia polar method with math.Log and
-// math.Sqrt, which are portable Go code on amd64; math/rand/v2's
-// NormFloat64 is avoided because its tail test calls math.Exp, whose amd64
-// assembly takes a fused multiply-add path on some CPUs.
+// math.Sqrt: Sqrt is correctly rounded, and math.Log's amd64 assembly uses
+// no fused multiply-add. math/rand/v2's NormFloat64 is avoided because its
+// tail test calls math.Exp, whose amd64 assembly takes a fused
+// multiply-add path on CPUs that have one.
 package rng
 
 import (
@@ -82,9 +83,12 @@ func (r *Rand) Norm() float64 {
 		return r.spare
 	}
 	for {
-		u := 2*r.Float64() - 1
-		v := 2*r.Float64() - 1
-		s := u*u + v*v
+		// The float64 conversions forbid fusing the products into
+		// fused multiply-adds (Go spec, "Arithmetic operators"), so the
+		// bits do not depend on GOAMD64 or the architecture's FMA.
+		u := float64(2*r.Float64()) - 1
+		v := float64(2*r.Float64()) - 1
+		s := float64(u*u) + float64(v*v)
 		if s == 0 || s >= 1 {
 			continue
 		}
