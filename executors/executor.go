@@ -24,6 +24,9 @@ type Spec struct {
 	// Threads bounds the chain goroutines of a sampler node (0: one per
 	// CPU of the worker).
 	Threads int `json:"threads,omitempty"`
+	// Force recomputes the node even when a valid run exists (--no-skip,
+	// --rerun) and replaces that run.
+	Force bool `json:"force,omitempty"`
 }
 
 // SpecInput is one input of a node: its role and the run it reads.

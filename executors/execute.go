@@ -1,0 +1,143 @@
+package executors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"time"
+
+	"github.com/llcflow/llcflow/graph"
+	"github.com/llcflow/llcflow/kinds"
+	"github.com/llcflow/llcflow/store"
+)
+
+// Version is the llcflow version recorded in every run's provenance. The
+// command line sets it from the build.
+var Version = "dev"
+
+// ExecOptions tune Execute.
+type ExecOptions struct {
+	// Executor names where the node runs, for provenance: "local",
+	// "slurm", "modal".
+	Executor string
+	// Extra is free-form provenance, such as the SLURM job id.
+	Extra map[string]any
+	// LockTimeout bounds the wait for another process that holds the
+	// node's lock (0: the store's default).
+	LockTimeout time.Duration
+	// Progress receives the node's progress reports.
+	Progress func(Event)
+	// Stop, when closed, asks a sampler node to checkpoint and return
+	// kinds.ErrCheckpointed.
+	Stop <-chan struct{}
+}
+
+// NodeError is a failure of the node itself (its code or its numbers), as
+// opposed to a failure of the executor. Log is the path of the node's log.
+type NodeError struct {
+	Address string
+	RunID   string
+	Stage   string
+	Log     string
+	Err     error
+}
+
+func (e *NodeError) Error() string {
+	return fmt.Sprintf("%s (run %s): %v", e.Address, e.RunID, e.Err)
+}
+
+func (e *NodeError) Unwrap() error { return e.Err }
+
+// Execute runs one node in this process and leaves a validated run
+// directory in the store. It is what the local executor calls and what
+// `llcflow exec-node` runs on a remote worker.
+//
+// Steps: open the store at spec.Store; take the node's lock (returning
+// nil at once when another process finished the node meanwhile); check
+// that this binary implements the spec's kind version; run the kind into
+// a temporary directory; commit it, or record the failure.
+func Execute(ctx context.Context, spec *Spec, opts ExecOptions) error {
+	kind, ok := kinds.Lookup(spec.Type, spec.Kind)
+	if !ok || kind.Run == nil {
+		return fmt.Errorf("this llcflow binary has no %s kind %q; rebuild it from the same source as the planner", spec.Type, spec.Kind)
+	}
+	if kind.Version != spec.Version {
+		return fmt.Errorf("this llcflow binary implements %s, but the node was planned with %s; run the same llcflow build on the planner and the workers", kind.Version, spec.Version)
+	}
+	st, err := store.Open(spec.Store)
+	if err != nil {
+		return err
+	}
+	inputs := make(map[string]string, len(spec.Inputs))
+	var manifestInputs []store.ManifestInput
+	for _, in := range spec.Inputs {
+		status, detail, err := st.Status(in.RunID, in.Key)
+		if err != nil {
+			return fmt.Errorf("check input %s (%s): %w", in.Address, in.RunID, err)
+		}
+		if status != graph.Valid {
+			return fmt.Errorf("input %s (run %s) is not in the store %s: %s", in.Address, in.RunID, st.Root(), detail)
+		}
+		inputs[in.Role] = st.RunDir(in.RunID)
+		manifestInputs = append(manifestInputs, store.ManifestInput{Role: in.Role, RunID: in.RunID, Key: in.Key})
+	}
+	txn, err := st.Begin(ctx, store.Begin{
+		Key: spec.Key, RunID: spec.RunID, Address: spec.Address,
+		Type: spec.Type, Kind: spec.Kind, Version: spec.Version,
+		Params: spec.Params, Inputs: manifestInputs,
+		LockTimeout: opts.LockTimeout, Force: spec.Force,
+	})
+	if errors.Is(err, store.ErrCached) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	host, _ := os.Hostname()
+	prov := store.Provenance{
+		Address: spec.Address, Executor: opts.Executor, Host: host, PID: os.Getpid(),
+		LLCFlowVersion: Version, GoVersion: runtime.Version(), Extra: opts.Extra,
+	}
+	start := time.Now()
+	prov.StartedAt = start
+	rc := &kinds.RunContext{
+		Key: spec.Key, RunID: spec.RunID, Address: spec.Address,
+		Params: spec.Params, Inputs: inputs, RunDir: st.RunDir,
+		Dir: txn.Dir(), Log: txn.Log(), Threads: spec.Threads,
+		Stop: opts.Stop, CheckpointDir: st.CheckpointDir(spec.RunID),
+	}
+	if opts.Progress != nil {
+		rc.Progress = func(fraction float64, message string) {
+			opts.Progress(Event{RunID: spec.RunID, Fraction: fraction, Message: message})
+		}
+	}
+	fmt.Fprintf(rc.Log, "llcflow %s: %s (run %s, %s) on %s, started %s\n",
+		Version, spec.Address, spec.RunID, spec.Version, host, start.UTC().Format(time.RFC3339))
+	runErr := kind.Run(ctx, rc)
+	prov.FinishedAt = time.Now()
+	prov.WallSeconds = prov.FinishedAt.Sub(start).Seconds()
+	switch {
+	case runErr == nil:
+		if err := txn.Commit(prov); err != nil {
+			return &NodeError{Address: spec.Address, RunID: spec.RunID, Stage: "commit", Err: err}
+		}
+		return nil
+	case ctx.Err() != nil:
+		_ = txn.Abort()
+		return ctx.Err()
+	case errors.Is(runErr, kinds.ErrCheckpointed):
+		_ = txn.Abort()
+		return runErr
+	default:
+		fmt.Fprintf(rc.Log, "error: %v\n", runErr)
+		logPath := ""
+		if ferr := txn.Fail(spec.Type, runErr, prov); ferr != nil {
+			runErr = fmt.Errorf("%w (and recording the failure failed: %v)", runErr, ferr)
+		} else {
+			logPath = st.FailureLog(spec.RunID)
+		}
+		return &NodeError{Address: spec.Address, RunID: spec.RunID, Stage: spec.Type, Log: logPath, Err: runErr}
+	}
+}
