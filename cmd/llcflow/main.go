@@ -1,0 +1,109 @@
+// Command llcflow plans and runs local learning coefficient experiments
+// described in HCL files. Run `llcflow --help` for the commands.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/alecthomas/kong"
+)
+
+// Exit codes, documented in the help of every command.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+	exitChanges = 3 // plan --detailed-exitcode: something would run
+)
+
+type cli struct {
+	Store   string `help:"Store directory that holds the runs." env:"LLCFLOW_STORE" default:"runs" type:"path"`
+	NoColor bool   `help:"Print diagnostics without colour." env:"NO_COLOR"`
+
+	Plan     planCmd     `cmd:"" help:"Show which nodes are cached and which would run."`
+	Apply    applyCmd    `cmd:"" help:"Run the nodes that are not cached."`
+	Results  resultsCmd  `cmd:"" help:"Print the LLC estimates of the sampler nodes."`
+	Validate validateCmd `cmd:"" help:"Check HCL files without touching the store."`
+	Fmt      fmtCmd      `cmd:"" help:"Format HCL files."`
+	Graph    graphCmd    `cmd:"" help:"Print the node graph in DOT."`
+	Show     showCmd     `cmd:"" help:"Describe one run, by address or run id."`
+	ExecNode execNodeCmd `cmd:"" name:"exec-node" help:"Run one node from a spec file (what remote workers run)."`
+	Version  versionCmd  `cmd:"" help:"Print the llcflow version."`
+}
+
+// exitError carries an exit code up to main. A nil err means the message
+// was already printed.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit status %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	var c cli
+	parser, err := kong.New(&c,
+		kong.Name("llcflow"),
+		kong.Description("Plan and run local learning coefficient (LLC) experiments described in HCL files.\n\n"+
+			"Exit codes: 0 success, 1 failure, 2 usage error, 3 (plan --detailed-exitcode) something would run."),
+		kong.UsageOnError(),
+		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
+		kong.Exit(func(code int) { panic(kongExit(code)) }),
+	)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "llcflow:", err)
+		return exitFailure
+	}
+	return parseArgs(parser, args)
+}
+
+type kongExit int
+
+// parseArgs parses and runs the command, turning kong's exits and our
+// errors into exit codes.
+func parseArgs(parser *kong.Kong, args []string) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			if k, ok := r.(kongExit); ok {
+				code = int(k)
+				return
+			}
+			panic(r)
+		}
+	}()
+	kctx, err := parser.Parse(args)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "llcflow:", err)
+		var perr *kong.ParseError
+		if errors.As(err, &perr) {
+			_ = perr.Context.PrintUsage(true)
+		}
+		return exitUsage
+	}
+	cfg := parser.Model.Target.Addr().Interface().(*cli)
+	if err := kctx.Run(cfg); err != nil {
+		var ee *exitError
+		if errors.As(err, &ee) {
+			if ee.err != nil {
+				fmt.Fprintln(os.Stderr, "llcflow:", ee.err)
+			}
+			return ee.code
+		}
+		fmt.Fprintln(os.Stderr, "llcflow:", err)
+		return exitFailure
+	}
+	return exitOK
+}

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"regexp"
+	"text/tabwriter"
+
+	"github.com/llcflow/llcflow/graph"
+)
+
+var runIDPattern = regexp.MustCompile(`^[0-9a-f]{16}$`)
+
+type showCmd struct {
+	Target  string   `arg:"" help:"A run id (16 hex digits) or a node address such as erm.fit[seed=0]."`
+	Paths   []string `arg:"" optional:"" help:"HCL files or directories, to resolve an address (default: the current directory)." type:"path"`
+	Var     []string `help:"Set a variable, NAME=VALUE (repeatable)." placeholder:"NAME=VALUE" sep:"none"`
+	VarFile []string `help:"Read variable values from an HCL file (repeatable)." placeholder:"FILE" sep:"none" type:"path"`
+	Preset  string   `help:"Use the variable values of a preset block."`
+}
+
+func (s *showCmd) Help() string {
+	return `Prints a run's manifest, provenance, files and result. Example:
+
+  llcflow show 0123456789abcdef
+  llcflow show 'sampler.sgld[seed=0]' examples/quick.hcl
+
+Exit codes: 0 success, 1 not found or unreadable, 2 usage error.`
+}
+
+func (s *showCmd) Run(c *cli) error {
+	st, err := c.openStore()
+	if err != nil {
+		return err
+	}
+	runID, address := s.Target, ""
+	if !runIDPattern.MatchString(s.Target) {
+		lf := loadFlags{Paths: s.Paths, Var: s.Var, VarFile: s.VarFile, Preset: s.Preset}
+		l, err := lf.load(c, false)
+		if err != nil {
+			return err
+		}
+		n := l.graph.Node(s.Target)
+		if n == nil {
+			return &exitError{code: exitFailure, err: fmt.Errorf("no node has the address %q; llcflow plan lists the addresses", s.Target)}
+		}
+		runID, address = n.RunID, n.Address
+		status, detail, err := st.Status(n.RunID, n.Key)
+		if err != nil {
+			return &exitError{code: exitFailure, err: err}
+		}
+		if status != graph.Valid {
+			fmt.Printf("%s (run %s) has no valid run in %s: %s\n", n.Address, n.RunID, st.Root(), detail)
+			if f, ok, err := st.Failure(n.RunID); err == nil && ok {
+				fmt.Printf("last attempt failed at %s: %s\nlog: %s\n", f.Stage, f.Error, f.Log)
+			}
+			return nil
+		}
+	}
+	m, err := st.ReadManifest(runID)
+	if err != nil {
+		if f, ok, ferr := st.Failure(runID); ferr == nil && ok {
+			fmt.Printf("run %s failed at %s: %s\nlog: %s\n", runID, f.Stage, f.Error, f.Log)
+			return nil
+		}
+		return &exitError{code: exitFailure, err: fmt.Errorf("run %s: %w", runID, err)}
+	}
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	if address != "" {
+		fmt.Fprintf(tw, "address\t%s\n", address)
+	}
+	fmt.Fprintf(tw, "run id\t%s\nkey\t%s\ntype\t%s\nkind\t%s\nversion\t%s\ndirectory\t%s\n",
+		m.RunID, m.Key, m.Type, m.Kind, m.Version, st.RunDir(runID))
+	for _, in := range m.Inputs {
+		fmt.Fprintf(tw, "input %s\t%s\n", in.Role, in.RunID)
+	}
+	if p, err := st.ReadProvenance(runID); err == nil {
+		fmt.Fprintf(tw, "first address\t%s\nexecutor\t%s\nhost\t%s\nstarted\t%s\nwall time\t%.1fs\nllcflow\t%s\n",
+			p.Address, p.Executor, p.Host, p.StartedAt.Format("2006-01-02 15:04:05 MST"), p.WallSeconds, p.LLCFlowVersion)
+	}
+	for _, f := range m.Files {
+		fmt.Fprintf(tw, "file\t%s (%d bytes)\n", f.Name, f.Size)
+	}
+	tw.Flush()
+	params, _ := json.MarshalIndent(m.Params, "", "  ")
+	fmt.Printf("params:\n%s\n", params)
+	var result map[string]any
+	if err := st.ReadResult(runID, &result); err == nil {
+		data, _ := json.MarshalIndent(result, "", "  ")
+		fmt.Printf("result:\n%s\n", data)
+	}
+	return nil
+}

@@ -1,0 +1,4 @@
+locals {
+  a = local.b + 1
+  b = local.a * 2
+}

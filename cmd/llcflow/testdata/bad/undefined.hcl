@@ -1,0 +1,4 @@
+sampler "sgld" {
+  kind = "sgld"
+  erm  = erm.missing
+}
