@@ -67,6 +67,7 @@ func validateCommon(c Common, pot Potential, wStar []float64) error {
 	if !allFinite(wStar) {
 		return errors.New("w* contains NaN or Inf: retrain or check the ERM result")
 	}
+
 	if pot.N() < 1 {
 		return fmt.Errorf("potential has n = %d data points: it must have at least 1", pot.N())
 	}

@@ -33,12 +33,16 @@ func TestSummarizeSmallRun(t *testing.T) {
 			t.Errorf("chain %d mean = %v, want %v", c, est.ChainMeans[c], want)
 		}
 	}
-	llc := [][]float64{{1, 2, 0, 3}, {0, 4, 1, 1}}
-	for i := range llc {
-		for j := range llc[i] {
-			llc[i][j] = 10 * (run.Chains[i].Loss[j] - 0.5)
+
+	// The same λ as Summarize computes them, which round 10·(0.6 − 0.5) to
+	// just below 1.
+	llc := make([][]float64, 2)
+	for i, ch := range run.Chains {
+		for _, loss := range ch.Loss {
+			llc[i] = append(llc[i], 10*(loss-0.5))
 		}
 	}
+
 	// Pooled squared deviations from 1.5: 0.25+0.25+2.25+2.25+2.25+6.25+0.25+0.25 = 14.
 	sd := math.Sqrt(14.0 / 7)
 	if want := sd / math.Sqrt(diagnostics.ESSBulk(llc)); math.Abs(est.LLCSE-want) > 1e-9 {

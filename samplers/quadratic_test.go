@@ -60,8 +60,8 @@ func (b *boxedQuadratic) Bounds() (lower, upper []float64) { return b.lower, b.u
 // minimum is the data mean.
 type meanPotential struct {
 	x [][]float64
-	// batches, when not nil, receives a copy of every batch an evaluator
-	// sees. It makes evaluators allocate and is not safe for concurrent
+	// batches, when not nil, receives a copy of every batch passed to an
+	// evaluator. It makes evaluators allocate and is not safe for concurrent
 	// chains.
 	batches *[][]int
 }

@@ -636,8 +636,8 @@ func newSGLDCheckpoint(set sgldSettings, wStar []float64, lossStar float64,
 func (ch *sgldChain) save() SGLDChainState {
 	state, err := ch.r.MarshalBinary()
 	if err != nil {
-		// rng.Rand wraps math/rand/v2's PCG, whose MarshalBinary cannot
-		// fail.
+		// rng.Rand wraps math/rand/v2's PCG, whose MarshalBinary always
+		// returns a nil error (Go 1.26 source).
 		panic("samplers: marshal rng state: " + err.Error())
 	}
 	return SGLDChainState{
@@ -660,6 +660,7 @@ func (ch *sgldChain) restore(s *SGLDChainState) error {
 	if s.Step < 0 || s.Step > set.totalSteps() {
 		return fmt.Errorf("checkpoint step %d lies outside [0, %d]", s.Step, set.totalSteps())
 	}
+
 	lengths := []struct {
 		name      string
 		got, want int
@@ -679,9 +680,11 @@ func (ch *sgldChain) restore(s *SGLDChainState) error {
 			return fmt.Errorf("checkpoint %s has %d values, want %d", l.name, l.got, l.want)
 		}
 	}
+
 	if err := ch.r.UnmarshalBinary(s.RNG); err != nil {
 		return fmt.Errorf("restore rng state: %w", err)
 	}
+
 	ch.step = s.Step
 	copy(ch.w, s.W)
 	copy(ch.gradLoss, s.GradLoss)

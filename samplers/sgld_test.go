@@ -2,10 +2,16 @@ package samplers
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
+	"os"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -37,6 +43,11 @@ func exactLambda(h []float64, c, gamma float64) float64 {
 	return lambda / 2
 }
 
+// sgldLongRun reports whether LLCFLOW_LONG=1 requests the long statistical
+// runs. They use 10 times the steps, so their tolerances are about √10
+// times tighter.
+func sgldLongRun() bool { return os.Getenv("LLCFLOW_LONG") == "1" }
+
 func quadraticConfig(seed string) SGLDConfig {
 	return SGLDConfig{
 		Common:   Common{Chains: 8, NBeta: 100, Gamma: 10, InitNoise: 0.01, Seed: seed},
@@ -46,7 +57,7 @@ func quadraticConfig(seed string) SGLDConfig {
 
 // Full-batch SGLD on an isotropic quadratic must reproduce the discretized
 // λ̂ of the formula within 4 standard errors from the ESS, and that band
-// must exclude the ε → 0 value, so the test sees SGLD's own bias.
+// must exclude the ε → 0 value, so the test detects SGLD's own bias.
 func TestSGLDQuadraticMatchesTheory(t *testing.T) {
 	// The steps make 2 bands narrower than the bias. Recording every 4th
 	// step loses little ESS, because λ's lag-1 autocorrelation is
@@ -64,6 +75,9 @@ func TestSGLDQuadraticMatchesTheory(t *testing.T) {
 			pot := isotropicQuadratic(tc.d)
 			cfg := quadraticConfig(fmt.Sprintf("sgld-theory-%d", tc.d))
 			cfg.Steps, cfg.EvalEvery = tc.steps, 4
+			if sgldLongRun() {
+				cfg.Steps *= 10
+			}
 			want := sgldLambda(pot.h, cfg.NBeta, cfg.Gamma, cfg.StepSize)
 			if math.Abs(want-tc.table) > 5e-5*tc.table {
 				t.Fatalf("formula gives %.5f, table says %.5f", want, tc.table)
@@ -499,6 +513,7 @@ func TestSGLDBatchesWithoutReplacement(t *testing.T) {
 	if len(batches) != steps+1 {
 		t.Fatalf("%d gradient batches, want %d", len(batches), steps+1)
 	}
+
 	counts := make([]int, n)
 	for s, batch := range batches {
 		seen := map[int]bool{}
@@ -513,6 +528,7 @@ func TestSGLDBatchesWithoutReplacement(t *testing.T) {
 			t.Fatalf("batch %d has %d indices, want %d", s, len(batch), b)
 		}
 	}
+
 	// Each index is in a batch with probability b/n, independently across
 	// steps: its count is Binomial(steps + 1, b/n).
 	p := float64(b) / n
@@ -770,4 +786,64 @@ func TestRunChainsBounded(t *testing.T) {
 			t.Errorf("error = %v, want context.Canceled", err)
 		}
 	})
+}
+
+// buildSetting returns the value of a build setting of the test binary,
+// or "" when it is not recorded.
+func buildSetting(key string) string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	for _, s := range info.Settings {
+		if s.Key == key {
+			return s.Value
+		}
+	}
+	return ""
+}
+
+// sgldDigest returns the first 16 hex digits of SHA-256 over the bits of
+// every recorded loss and MALA probability of run, chain by chain.
+func sgldDigest(run *Run) string {
+	h := sha256.New()
+	var buf [8]byte
+	for _, ch := range run.Chains {
+		for i, loss := range ch.Loss {
+			binary.LittleEndian.PutUint64(buf[:], math.Float64bits(loss))
+			h.Write(buf[:])
+			binary.LittleEndian.PutUint64(buf[:], math.Float64bits(ch.Series["mala_accept"][i]))
+			h.Write(buf[:])
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// The digest pins the numbers of a small fixed-seed run, so a
+// change to SGLD's arithmetic or random stream fails here. Such a change
+// must bump the sgld kind's implementation version, because cached runs
+// would no longer match fresh ones.
+func TestSGLDGoldenDigest(t *testing.T) {
+	// Other architectures and GOAMD64 levels from v3 up let the compiler
+	// fuse multiply-adds, which changes the last bits.
+	if level := buildSetting("GOAMD64"); runtime.GOARCH != "amd64" || level != "v1" {
+		t.Skipf("digests are pinned for GOARCH=amd64 GOAMD64=v1, not %s %s", runtime.GOARCH,
+			level)
+	}
+	pot := newMeanPotential("golden", 16, 3)
+	for _, tc := range []struct{ precond, want string }{
+		{PrecondNone, "8e6227b363fe2347"},
+		{PrecondAdam, "d740ec3b9b8435c1"},
+	} {
+		cfg := minibatchConfig(tc.precond)
+		cfg.Seed = "golden"
+		run, err := SGLD(context.Background(), pot, pot.mean(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := sgldDigest(run); got != tc.want {
+			t.Errorf("%s: digest %s, want %s: if the change is intended, bump the sgld "+
+				"implementation version and update the digest", tc.precond, got, tc.want)
+		}
+	}
 }
