@@ -67,8 +67,8 @@ func newStandIn(t *testing.T) *standIn {
 	t.Helper()
 	dir := t.TempDir()
 	s := &standIn{
-		store:  filepath.Join(dir, "store"),
-		binary: filepath.Join(dir, "llcflow-stand-in"),
+		store:     filepath.Join(dir, "store"),
+		binary:    filepath.Join(dir, "llcflow-stand-in"),
 		behaveDir: filepath.Join(dir, "behave"),
 	}
 	for _, d := range []string{s.store, s.behaveDir} {

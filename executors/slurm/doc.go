@@ -24,7 +24,9 @@
 //
 // Steps of Run:
 //
-//  1. Return at once when the run directory <store>/<run_id>/ exists.
+//  1. Return at once when the run directory <store>/<run_id>/ exists,
+//     unless the spec is forced: then only a new run directory, which
+//     exec-node renames over the old one, counts as the result.
 //  2. Under the run's lock, read the job record. A recorded job that is
 //     not the attempt that just ended is waited for, otherwise the node
 //     joins the current batch, which is written, submitted with

@@ -155,15 +155,21 @@ func (e *Executor) Run(ctx context.Context, spec *executors.Spec, progress func(
 	if progress == nil {
 		progress = func(executors.Event) {}
 	}
-	if e.hasResult(spec.RunID) {
-		return nil
+	// A forced node replaces its run, so only a run directory other than
+	// the one present now counts as its result.
+	var before os.FileInfo
+	if fi, err := os.Stat(e.runDir(spec.RunID)); err == nil {
+		if !spec.Force {
+			return nil
+		}
+		before = fi
 	}
 
 	started := time.Now()
 	attempt := 0
 	last := ""
 	for {
-		rec, found, err := e.acquire(ctx, spec, attempt, last)
+		rec, found, err := e.acquire(ctx, spec, before, attempt, last)
 		if err != nil {
 			return err
 		}
@@ -172,7 +178,8 @@ func (e *Executor) Run(ctx context.Context, spec *executors.Spec, progress func(
 		}
 		progress(executors.Event{RunID: spec.RunID, Message: "SLURM job " + rec.taskID()})
 
-		out := e.wait(ctx, &watch{spec: spec, rec: rec, found: found, started: started, progress: progress})
+		out := e.wait(ctx, &watch{spec: spec, rec: rec, found: found, before: before,
+			started: started, progress: progress})
 		switch out.kind {
 		case outcomeDone:
 			return nil
@@ -207,11 +214,22 @@ func runIDOf(spec *executors.Spec) string {
 	return spec.RunID
 }
 
+func (e *Executor) runDir(runID string) string { return filepath.Join(e.cfg.Store, runID) }
+
 // hasResult reports whether the store has the run directory of runID,
 // which exec-node renames into place only after validating it.
 func (e *Executor) hasResult(runID string) bool {
-	fi, err := os.Stat(filepath.Join(e.cfg.Store, runID))
-	return err == nil && fi.IsDir()
+	return e.hasNewResult(runID, nil)
+}
+
+// hasNewResult reports whether the store has a run directory of runID
+// that is not before, the directory that a forced node replaces.
+func (e *Executor) hasNewResult(runID string, before os.FileInfo) bool {
+	fi, err := os.Stat(e.runDir(runID))
+	if err != nil || !fi.IsDir() {
+		return false
+	}
+	return before == nil || !os.SameFile(before, fi)
 }
 
 // acquire returns the job to wait for: the one recorded in the store when
@@ -219,14 +237,15 @@ func (e *Executor) hasResult(runID string) bool {
 // fresh submission. It returns nil when the run is in the store already.
 // The run's lock is held meanwhile, so that two processes never both
 // submit the node.
-func (e *Executor) acquire(ctx context.Context, spec *executors.Spec, attempt int, last string) (rec *jobRecord, found bool, err error) {
+func (e *Executor) acquire(ctx context.Context, spec *executors.Spec, before os.FileInfo, attempt int,
+	last string) (rec *jobRecord, found bool, err error) {
 	unlock, err := e.lockRun(ctx, spec.RunID)
 	if err != nil {
 		return nil, false, err
 	}
 	defer unlock()
 
-	if e.hasResult(spec.RunID) {
+	if e.hasNewResult(spec.RunID, before) {
 		return nil, false, nil
 	}
 	rec, err = e.readRecord(spec.RunID)

@@ -489,3 +489,52 @@ func TestFakeCancelBeforeSubmit(t *testing.T) {
 		t.Errorf("a node cancelled inside the batching window was submitted %d times", got)
 	}
 }
+
+// TestFakeForcedNodeWaitsForNewRun runs a forced node whose old run is in
+// the store: Run must submit it and return only once a new run directory
+// has replaced the old one.
+func TestFakeForcedNodeWaitsForNewRun(t *testing.T) {
+	f := newFakeCluster(1001)
+	e := newFakeExecutor(t, f, Options{}, nil)
+	spec := testSpec(t, 0)
+	old := filepath.Join(e.cfg.Store, spec.RunID)
+	if err := os.MkdirAll(old, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Run(testContext(t, 5*time.Second), spec, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.count("sbatch"); got != 0 {
+		t.Fatalf("a cached node was submitted %d times", got)
+	}
+
+	spec.Force = true
+	replaced := make(chan time.Time, 1)
+	f.onSubmit = func(f *fakeCluster, job string, tasks []int) {
+		f.set(job, tasks[0], "RUNNING", 0, 0)
+		go func() {
+			time.Sleep(300 * time.Millisecond)
+			tmp := old + ".new"
+			os.MkdirAll(tmp, 0o755)
+			os.RemoveAll(old)
+			os.Rename(tmp, old)
+			replaced <- time.Now()
+			f.set(job, tasks[0], "COMPLETED", 0, 0)
+		}()
+	}
+	if err := e.Run(testContext(t, 5*time.Second), spec, nil); err != nil {
+		t.Fatal(err)
+	}
+	returned := time.Now()
+	if got := f.count("sbatch"); got != 1 {
+		t.Errorf("forced node submitted %d times, want 1", got)
+	}
+	select {
+	case at := <-replaced:
+		if returned.Before(at) {
+			t.Errorf("Run returned at %v, before the run was replaced at %v", returned, at)
+		}
+	default:
+		t.Error("Run returned before the run directory was replaced")
+	}
+}

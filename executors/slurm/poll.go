@@ -36,7 +36,9 @@ type watch struct {
 	rec  *jobRecord
 	// found is true for a job read from the store's record rather than
 	// submitted by this Run call.
-	found    bool
+	found bool
+	// before is the run directory that a forced node replaces, or nil.
+	before   os.FileInfo
 	started  time.Time
 	progress func(executors.Event)
 	done     chan outcome
@@ -145,7 +147,7 @@ func (e *Executor) pollOnce(ws []*watch) (bool, error) {
 	changed := false
 	var remaining []*watch
 	for _, w := range ws {
-		if e.hasResult(w.spec.RunID) {
+		if e.hasNewResult(w.spec.RunID, w.before) {
 			changed = e.resolve(w, outcome{kind: outcomeDone}) || changed
 			continue
 		}
@@ -183,7 +185,7 @@ func (e *Executor) pollOnce(ws []*watch) (bool, error) {
 		out, resolved := e.judge(w, st, ok, now)
 		if resolved {
 			// The job may have written its run between the two checks.
-			if e.hasResult(w.spec.RunID) {
+			if e.hasNewResult(w.spec.RunID, w.before) {
 				out = outcome{kind: outcomeDone}
 			}
 			changed = e.resolve(w, out) || changed
