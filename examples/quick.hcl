@@ -44,9 +44,9 @@ erm "fit" {
 sampler "sgld" {
   kind       = "sgld"
   erm        = erm.fit
-  step_size  = 1e-4
+  step_size  = 1e-3 # MALA acceptance ≈ 0.68; smaller steps mix more slowly
   batch_size = 256
-  warmup     = 500
+  warmup     = 1000
   steps      = 2000
   eval_every = 10
   chains     = 4

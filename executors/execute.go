@@ -123,6 +123,8 @@ func Execute(ctx context.Context, spec *Spec, opts ExecOptions) error {
 		if err := txn.Commit(prov); err != nil {
 			return &NodeError{Address: spec.Address, RunID: spec.RunID, Stage: "commit", Err: err}
 		}
+		// A checkpoint is only needed until the run is committed.
+		_ = os.RemoveAll(rc.CheckpointDir)
 		return nil
 	case ctx.Err() != nil:
 		_ = txn.Abort()

@@ -2,6 +2,7 @@ package kinds
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -154,7 +155,23 @@ func runSGLD(ctx context.Context, rc *RunContext) error {
 	}
 	fmt.Fprintf(rc.Log, "sgld: d = %d, n = %d, nβ = %g, γ = %g, ε = %g, %d chains × %d steps after %d warmup\n",
 		in.d, in.n, nBeta, p.Gamma, p.StepSize, p.Chains, p.Steps, p.Warmup)
+	cfg.Stop = rc.Stop
+	var resume samplers.SGLDCheckpoint
+	resumed, err := loadCheckpoint(rc, "sgld", &resume)
+	if err != nil {
+		return err
+	}
+	if resumed {
+		cfg.Resume = &resume
+	}
 	run, err := samplers.SGLD(ctx, in.pot, in.wStar, cfg)
+	var stopped *samplers.Interrupted
+	if errors.As(err, &stopped) {
+		if err := saveCheckpoint(rc, "sgld", stopped.Checkpoint); err != nil {
+			return err
+		}
+		return ErrCheckpointed
+	}
 	if err != nil {
 		return err
 	}
