@@ -1,0 +1,1 @@
+this is not valid HCL and must not be read, because loading a directory does not recurse {
