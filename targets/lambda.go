@@ -7,9 +7,7 @@ import (
 
 // LambdaRRR returns the learning coefficient λ and its multiplicity m of
 // reduced-rank regression y = B·A·x with input dimension M, hidden width H,
-// output dimension N and true rank r, from Aoyagi and Watanabe (2005),
-// "Stochastic complexities of reduced rank regression in Bayesian
-// estimation", Neural Networks 18(7):
+// output dimension N and true rank r, from Aoyagi and Watanabe (2005):
 //
 //   - case 2, M + H < N + r: λ = (H·M − H·r + N·r)/2;
 //   - case 3, N + H < M + r: λ = (H·N − H·r + M·r)/2;
@@ -41,9 +39,7 @@ func LambdaRRR(M, H, N, r int) (lambda float64, m int) {
 
 // LambdaDLN returns the learning coefficient of a deep linear network
 // x ↦ W_L ⋯ W_1 x with layer widths H_1 (input) … H_{L+1} (output) and true
-// product rank r, from Aoyagi (2024), "Consideration on the learning
-// efficiency of multiple-layered neural networks with linear units",
-// Neural Networks 172.
+// product rank r, from Aoyagi (2024).
 //
 // With M_i = H_i − r, S is the set of the ℓ + 1 smallest M_i for the
 // smallest ℓ ≥ 1 such that max_S M < min_{S^c} M, Σ_S M ≥ ℓ·max_S M and
