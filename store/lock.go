@@ -1,0 +1,168 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"syscall"
+	"time"
+)
+
+// DefaultLockTimeout is the wait for another process's lock on a run id
+// when Begin.LockTimeout is zero. It bounds how long a second apply waits
+// for a first one that computes the same node.
+const DefaultLockTimeout = 10 * time.Minute
+
+// ErrLockTimeout is wrapped by the error of Begin when another process
+// held the run's lock for the whole lock timeout.
+var ErrLockTimeout = errors.New("timed out waiting for the lock")
+
+// Polling intervals of a lock wait. flock(2) has no timeout of its own, so
+// a waiter retries a non-blocking flock with exponential backoff.
+const (
+	lockPollMin = 5 * time.Millisecond
+	lockPollMax = 200 * time.Millisecond
+)
+
+// lockHolder is the record of the process that holds a lock, kept in the
+// lock file.
+type lockHolder struct {
+	PID       int       `json:"pid"`
+	Host      string    `json:"host"`
+	StartedAt time.Time `json:"started_at"`
+}
+
+// fileLock is an exclusive flock(2) lock on an open lock file.
+type fileLock struct {
+	f    *os.File
+	path string
+}
+
+// acquireLock takes an exclusive flock on path, creating the file if
+// needed. It retries until timeout has passed or ctx is done. A negative
+// timeout tries once.
+func acquireLock(ctx context.Context, path string, timeout time.Duration) (*fileLock, error) {
+	deadline := time.Now().Add(timeout)
+	delay := lockPollMin
+	for {
+		lock, err := tryLock(path)
+		if err != nil {
+			return nil, err
+		}
+		if lock != nil {
+			return lock, nil
+		}
+
+		remaining := time.Until(deadline)
+		if remaining <= 0 {
+			return nil, lockTimeoutError(path, timeout)
+		}
+		timer := time.NewTimer(min(delay, remaining))
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return nil, fmt.Errorf("wait for lock %s: %w", path, ctx.Err())
+		case <-timer.C:
+		}
+		delay = min(2*delay, lockPollMax)
+	}
+}
+
+// tryLock takes the lock if it is free and returns nil, nil if another
+// open file holds it.
+func tryLock(path string) (*fileLock, error) {
+	for {
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+		if err != nil {
+			return nil, fmt.Errorf("open lock %s: %w", path, err)
+		}
+		err = flock(f, syscall.LOCK_EX|syscall.LOCK_NB)
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			f.Close()
+			return nil, nil
+		}
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("lock %s: %w", path, err)
+		}
+
+		// Someone may have removed or replaced the lock file between our
+		// open and flock. A lock on an unlinked file excludes no other process, so
+		// start over with the file now at path.
+		if same, err := isFileAt(f, path); err != nil || !same {
+			f.Close()
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
+
+		l := &fileLock{f: f, path: path}
+		l.recordHolder()
+		return l, nil
+	}
+}
+
+func flock(f *os.File, operation int) error {
+	for {
+		err := syscall.Flock(int(f.Fd()), operation)
+		if !errors.Is(err, syscall.EINTR) {
+			return err
+		}
+	}
+}
+
+func isFileAt(f *os.File, path string) (bool, error) {
+	opened, err := f.Stat()
+	if err != nil {
+		return false, fmt.Errorf("stat lock %s: %w", path, err)
+	}
+	current, err := os.Stat(path)
+	if os.IsNotExist(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("stat lock %s: %w", path, err)
+	}
+	return os.SameFile(opened, current), nil
+}
+
+// recordHolder writes this process into the lock file. The record only
+// serves messages, so a failure to write it is ignored.
+func (l *fileLock) recordHolder() {
+	host, _ := os.Hostname()
+	data, err := json.Marshal(lockHolder{PID: os.Getpid(), Host: host, StartedAt: time.Now().UTC()})
+	if err != nil {
+		return
+	}
+	if err := l.f.Truncate(0); err != nil {
+		return
+	}
+	l.f.WriteAt(append(data, '\n'), 0)
+}
+
+// release unlocks and closes the lock file. The file stays in place, see
+// the package documentation.
+func (l *fileLock) release() error {
+	err := flock(l.f, syscall.LOCK_UN)
+	if cerr := l.f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("release lock %s: %w", l.path, err)
+	}
+	return nil
+}
+
+func lockTimeoutError(path string, timeout time.Duration) error {
+	holder := "another process"
+	data, err := os.ReadFile(path)
+	var h lockHolder
+	if err == nil && json.Unmarshal(data, &h) == nil && h.PID != 0 {
+		holder = fmt.Sprintf("pid %d on host %s since %s", h.PID, h.Host, h.StartedAt.Format(time.RFC3339))
+	}
+	return fmt.Errorf("%w %s after %s: it is held by %s; wait for that process to finish, "+
+		"or stop it if it hangs", ErrLockTimeout, path, max(timeout, 0), holder)
+}

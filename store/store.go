@@ -1,0 +1,331 @@
+package store
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/llcflow/llcflow/graph"
+)
+
+// Statuses of Status, named here for callers that do not import graph.
+const (
+	StatusMissing = graph.Missing
+	StatusValid   = graph.Valid
+	StatusCorrupt = graph.Corrupt
+	StatusFailed  = graph.Failed
+)
+
+// Store is a run store rooted at a directory. Its methods are safe for
+// concurrent use, and several processes may use one store at once.
+type Store struct {
+	root string
+
+	mu    sync.Mutex
+	index indexCache
+}
+
+var _ graph.Lookup = (*Store)(nil)
+
+// Open returns the store rooted at root, made absolute. It creates nothing:
+// the directories appear with the first write.
+func Open(root string) (*Store, error) {
+	if root == "" {
+		return nil, errors.New("open store: the root directory is empty; pass a directory such as ./runs")
+	}
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", root, err)
+	}
+	return &Store{root: abs}, nil
+}
+
+// Root returns the absolute root directory.
+func (s *Store) Root() string { return s.root }
+
+// RunDir returns the directory of a run. It panics if runID is not a valid
+// run id, so check run ids from users or files with CheckRunID first.
+func (s *Store) RunDir(runID string) string {
+	mustRunID(runID)
+	return filepath.Join(s.root, runID)
+}
+
+// FailureDir returns the directory of the last failed attempt of a run.
+// It panics if runID is not a valid run id.
+func (s *Store) FailureDir(runID string) string {
+	mustRunID(runID)
+	return filepath.Join(s.root, "failed", runID)
+}
+
+// FailureLog returns the path of the log of the last failed attempt of a
+// run. It panics if runID is not a valid run id.
+func (s *Store) FailureLog(runID string) string {
+	return filepath.Join(s.FailureDir(runID), logFile)
+}
+
+// CheckpointDir returns the directory where a stopped run keeps its
+// checkpoint until a later attempt resumes from it and commits. The store
+// does not create it. It panics if runID is not a valid run id.
+func (s *Store) CheckpointDir(runID string) string {
+	mustRunID(runID)
+	return filepath.Join(s.root, ".checkpoints", runID)
+}
+
+func mustRunID(runID string) {
+	if err := CheckRunID(runID); err != nil {
+		panic("store: " + err.Error())
+	}
+}
+
+func (s *Store) tmpDir() string   { return filepath.Join(s.root, ".tmp") }
+func (s *Store) locksDir() string { return filepath.Join(s.root, ".locks") }
+
+func (s *Store) lockPath(runID string) string {
+	return filepath.Join(s.locksDir(), runID+".lock")
+}
+
+// Status reports whether a valid run with exactly this key is in the store.
+// A run directory that fails validation or holds another key is Corrupt,
+// with a detail that explains why. Without a run directory, the status is
+// Failed when the last attempt with this key failed, else Missing.
+func (s *Store) Status(runID, key string) (graph.RunStatus, string, error) {
+	if err := CheckRunID(runID); err != nil {
+		return graph.Missing, "", fmt.Errorf("check run: %w", err)
+	}
+	if err := checkKey(key, runID); err != nil {
+		return graph.Missing, "", fmt.Errorf("check run %s: %w", runID, err)
+	}
+
+	status, detail, err := s.runStatus(runID, key)
+	if err != nil || status != graph.Missing {
+		return status, detail, err
+	}
+	f, ok, err := s.Failure(runID)
+	if err != nil {
+		// An unreadable failure record does not make a run valid, and the
+		// planner runs a Missing node anyway.
+		return graph.Failed, fmt.Sprintf("the failure record is unreadable: %v", err), nil
+	}
+	if ok && f.Key == key {
+		return graph.Failed, fmt.Sprintf("stage %s failed at %s: %s", f.Stage,
+			f.Time.Format(time.RFC3339), f.Error), nil
+	}
+	return graph.Missing, "", nil
+}
+
+// runStatus validates the run directory of runID against key: Missing when
+// there is no directory, Corrupt or Valid otherwise.
+func (s *Store) runStatus(runID, key string) (graph.RunStatus, string, error) {
+	dir := filepath.Join(s.root, runID)
+	info, err := os.Stat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return graph.Missing, "", nil
+	}
+	if err != nil {
+		return graph.Missing, "", fmt.Errorf("check run %s: %w", runID, err)
+	}
+	if !info.IsDir() {
+		return graph.Corrupt, fmt.Sprintf("%s is not a directory", dir), nil
+	}
+
+	m, detail, err := s.loadManifest(runID)
+	if err != nil {
+		return graph.Missing, "", err
+	}
+	if m == nil {
+		return graph.Corrupt, detail, nil
+	}
+	if m.Key != key {
+		return graph.Corrupt, keyMismatch(dir, m.Key, key), nil
+	}
+	if err := checkFiles(dir, m.Files, false); err != nil {
+		return graph.Corrupt, fmt.Sprintf("run directory %s: %v", dir, err), nil
+	}
+	return graph.Valid, "", nil
+}
+
+func keyMismatch(dir, stored, want string) string {
+	return fmt.Sprintf("run directory %s holds key %s, not the node's key %s: "+
+		"two keys share a run id or the store was edited; move the directory away to recompute it",
+		dir, stored, want)
+}
+
+// loadManifest reads the manifest of runID. A manifest that is missing or
+// does not parse gives a nil manifest and a detail that explains why. Only
+// errors reading an existing file are returned as errors.
+func (s *Store) loadManifest(runID string) (*Manifest, string, error) {
+	path := filepath.Join(s.root, runID, manifestFile)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Sprintf("%s is missing", path), nil
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("read manifest %s: %w", runID, err)
+	}
+	m, err := parseManifest(data)
+	if err != nil {
+		return nil, fmt.Sprintf("%s: %v", path, err), nil
+	}
+	if m.RunID != runID {
+		return nil, fmt.Sprintf("%s records run id %s", path, m.RunID), nil
+	}
+	return m, "", nil
+}
+
+// ReadManifest reads and checks the manifest of a run.
+func (s *Store) ReadManifest(runID string) (*Manifest, error) {
+	if err := CheckRunID(runID); err != nil {
+		return nil, fmt.Errorf("read manifest: %w", err)
+	}
+	m, detail, err := s.loadManifest(runID)
+	if err != nil {
+		return nil, err
+	}
+	if m == nil {
+		return nil, fmt.Errorf("read manifest %s: %s", runID, detail)
+	}
+	return m, nil
+}
+
+// ReadProvenance reads the provenance of a run.
+func (s *Store) ReadProvenance(runID string) (*Provenance, error) {
+	if err := CheckRunID(runID); err != nil {
+		return nil, fmt.Errorf("read provenance: %w", err)
+	}
+	var p Provenance
+	if err := readJSON(filepath.Join(s.root, runID, provenanceFile), &p); err != nil {
+		return nil, fmt.Errorf("read provenance %s: %w", runID, err)
+	}
+	return &p, nil
+}
+
+// ReadResult decodes the result.json of a run into v.
+func (s *Store) ReadResult(runID string, v any) error {
+	if err := CheckRunID(runID); err != nil {
+		return fmt.Errorf("read result: %w", err)
+	}
+	if err := readJSON(filepath.Join(s.root, runID, resultFile), v); err != nil {
+		return fmt.Errorf("read result %s: %w", runID, err)
+	}
+	return nil
+}
+
+func readJSON(path string, v any) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("parse %s: %w", path, err)
+	}
+	return nil
+}
+
+// Verify checks a run fully: the manifest parses, its key is the hash of
+// its type, kind, version, params and inputs, every listed file has its
+// recorded size and SHA-256, and the directory holds no unlisted files.
+// It returns every problem found, joined.
+func (s *Store) Verify(runID string) error {
+	m, err := s.ReadManifest(runID)
+	if err != nil {
+		return fmt.Errorf("verify run %s: %w", runID, err)
+	}
+	dir := s.RunDir(runID)
+
+	var problems []error
+	if key, err := m.computedKey(); err != nil {
+		problems = append(problems, err)
+	} else if key != m.Key {
+		problems = append(problems, fmt.Errorf("the manifest's contents hash to key %s, "+
+			"but it records key %s", key, m.Key))
+	}
+	for _, f := range m.Files {
+		if err := checkFiles(dir, []ManifestFile{f}, true); err != nil {
+			problems = append(problems, err)
+		}
+	}
+	problems = append(problems, unlistedFiles(dir, m.Files)...)
+
+	if err := errors.Join(problems...); err != nil {
+		return fmt.Errorf("verify run %s in %s: %w", runID, dir, err)
+	}
+	return nil
+}
+
+// unlistedFiles returns an error for every file under dir that is neither
+// listed nor reserved.
+func unlistedFiles(dir string, files []ManifestFile) []error {
+	present, err := listNames(dir)
+	if err != nil {
+		return []error{err}
+	}
+	listed := make(map[string]bool, len(files))
+	for _, f := range files {
+		listed[f.Name] = true
+	}
+	var problems []error
+	for _, name := range present {
+		if !listed[name] && !reservedFiles[name] {
+			problems = append(problems, fmt.Errorf("%s is not listed in the manifest", name))
+		}
+	}
+	return problems
+}
+
+// listNames returns the '/'-separated names of every file under dir.
+func listNames(dir string) ([]string, error) {
+	var names []string
+	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(dir, path)
+		if err != nil {
+			return err
+		}
+		names = append(names, filepath.ToSlash(rel))
+		return nil
+	})
+	return names, err
+}
+
+// RunInfo describes one run directory of the store.
+type RunInfo struct {
+	RunID string
+	// Manifest is nil when the manifest cannot be read, and Err is the reason.
+	Manifest *Manifest
+	// Provenance is nil when provenance.json cannot be read.
+	Provenance *Provenance
+	Err        error
+}
+
+// List returns every run directory of the store, sorted by run id, with
+// its manifest and provenance. Directories whose names are not run ids are
+// skipped. A store that does not exist yet has no runs.
+func (s *Store) List() ([]RunInfo, error) {
+	entries, err := os.ReadDir(s.root)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list runs in %s: %w", s.root, err)
+	}
+	var runs []RunInfo
+	for _, e := range entries {
+		if !e.IsDir() || CheckRunID(e.Name()) != nil {
+			continue
+		}
+		info := RunInfo{RunID: e.Name()}
+		info.Manifest, info.Err = s.ReadManifest(e.Name())
+		if p, err := s.ReadProvenance(e.Name()); err == nil {
+			info.Provenance = p
+		}
+		runs = append(runs, info)
+	}
+	return runs, nil
+}
