@@ -2,11 +2,11 @@ package dsl
 
 import "github.com/hashicorp/hcl/v2/hclwrite"
 
-// Format rewrites HCL source in the canonical layout of hclwrite: indented
-// with two spaces, with the equals signs of adjacent attributes aligned.
-// It changes only whitespace, and formatting its output again changes
-// nothing. Source with syntax errors is formatted as far as it can be
-// tokenized, so check it with Load first.
+// Format rewrites HCL source in hclwrite's canonical layout: two-space
+// indentation and aligned equals signs. hclwrite (v2.25.0) changes only
+// whitespace and works on tokens, so source with syntax errors is formatted
+// as far as it can be tokenized. Formatting the output again leaves it
+// unchanged, which FuzzFormat checks.
 func Format(src []byte) []byte {
 	return hclwrite.Format(src)
 }
