@@ -25,7 +25,8 @@ const fileTrace = "trace.csv"
 // commonSamplerAttrs are the attributes every sampler kind accepts.
 func commonSamplerAttrs() []Attr {
 	return []Attr{
-		{Name: "erm", Type: NodeRef, RefType: "erm", Doc: "the trained model to sample around, erm.NAME"},
+		{Name: "erm", Type: NodeRef, RefType: "erm", Optional: true, Doc: "the trained model to sample around, erm.NAME"},
+		{Name: "target", Type: NodeRef, RefType: "target", Optional: true, Doc: "an analytic potential to sample, target.NAME (instead of erm)"},
 		atLeast(Attr{Name: "chains", Type: Int, Default: 4.0, Doc: "independent chains"}, 1),
 		nonNegative(Attr{Name: "gamma", Type: Number, Default: 1.0, Doc: "localization strength γ"}),
 		positive(Attr{Name: "beta0", Type: Number, Default: 1.0, Doc: "nβ = beta0·n/log n unless n_beta is set"}),
@@ -71,7 +72,25 @@ type sgldParams struct {
 	Precond   string  `json:"precond"`
 }
 
+// checkSamplerInput requires exactly one of erm and target.
+func checkSamplerInput(params map[string]any) []dsl.FieldError {
+	_, hasERM := params["erm"]
+	_, hasTarget := params["target"]
+	switch {
+	case hasERM && hasTarget:
+		return []dsl.FieldError{{Attr: "target", Summary: "Conflicting arguments",
+			Detail: "A sampler samples either a trained model (erm) or an analytic potential (target), not both; remove one."}}
+	case !hasERM && !hasTarget:
+		return []dsl.FieldError{{Summary: "Missing required argument",
+			Detail: "A sampler needs erm = erm.NAME (a trained model) or target = target.NAME (an analytic potential)."}}
+	}
+	return nil
+}
+
 func checkSGLD(params map[string]any) []dsl.FieldError {
+	if errs := checkSamplerInput(params); errs != nil {
+		return errs
+	}
 	var p sgldParams
 	if err := decode(params, &p); err != nil {
 		return []dsl.FieldError{{Summary: "Invalid value", Detail: err.Error()}}
@@ -94,15 +113,30 @@ func (p samplerParams) nBeta(n int) (float64, error) {
 	return p.Beta0 * float64(n) / math.Log(float64(n)), nil
 }
 
-// erm is what a sampler needs from its erm input: the potential and w*.
-type ermInput struct {
+// samplerInput is what a sampler needs from its erm or target input.
+type samplerInput struct {
+	// runID is the input's run id, the family id of the sampler.
 	runID string
 	pot   samplers.Potential
 	wStar []float64
 	n, d  int
+	// target is set when the input is a target node.
+	target *targetResult
 }
 
-func loadERM(rc *RunContext) (*ermInput, error) {
+// loadSamplerInput reads the sampler's erm or target input.
+func loadSamplerInput(rc *RunContext) (*samplerInput, error) {
+	if dir, ok := rc.Inputs["target"]; ok {
+		res, t, err := loadTarget(dir)
+		if err != nil {
+			return nil, err
+		}
+		return &samplerInput{runID: filepath.Base(dir), pot: t, wStar: t.WStar(), n: t.N(), d: t.Dim(), target: res}, nil
+	}
+	return loadERM(rc)
+}
+
+func loadERM(rc *RunContext) (*samplerInput, error) {
 	dir := rc.Inputs["erm"]
 	var res ermResult
 	if err := readJSON(filepath.Join(dir, "result.json"), &res); err != nil {
@@ -127,7 +161,7 @@ func loadERM(rc *RunContext) (*ermInput, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &ermInput{runID: filepath.Base(dir), pot: reg, wStar: wStar, n: n, d: len(wStar)}, nil
+	return &samplerInput{runID: filepath.Base(dir), pot: reg, wStar: wStar, n: n, d: len(wStar)}, nil
 }
 
 func runSGLD(ctx context.Context, rc *RunContext) error {
@@ -135,7 +169,7 @@ func runSGLD(ctx context.Context, rc *RunContext) error {
 	if err := decode(rc.Params, &p); err != nil {
 		return err
 	}
-	in, err := loadERM(rc)
+	in, err := loadSamplerInput(rc)
 	if err != nil {
 		return err
 	}
@@ -175,7 +209,11 @@ func runSGLD(ctx context.Context, rc *RunContext) error {
 	if err != nil {
 		return err
 	}
-	return writeSamplerOutputs(rc, "sgld", in, run)
+	eps := 0.0
+	if p.Precond == "none" {
+		eps = p.StepSize
+	}
+	return writeSamplerOutputs(rc, "sgld", in, run, eps)
 }
 
 // chainProgress turns per-chain step counts into node progress.
@@ -199,27 +237,32 @@ func chainProgress(rc *RunContext, chains int, total float64) func(chain, done, 
 
 // samplerResult is a sampler node's result.json.
 type samplerResult struct {
-	Kind       string           `json:"kind"`
-	FamilyID   string           `json:"family_id"`
-	D          int              `json:"d"`
-	N          int              `json:"n"`
-	NBeta      float64          `json:"n_beta"`
-	Gamma      float64          `json:"gamma"`
-	Chains     int              `json:"chains"`
-	Draws      int              `json:"draws"`
-	LossStar   any              `json:"loss_star"`
-	LLCMean    any              `json:"llc_mean"`
-	LLCSE      any              `json:"llc_se"`
-	ChainMeans []any            `json:"chain_means"`
-	ESSBulk    any              `json:"ess_bulk"`
-	ESSTail    any              `json:"ess_tail"`
-	RHat       any              `json:"rhat"`
-	Work       samplers.Work    `json:"work"`
-	Stats      map[string]any   `json:"stats"`
-	ChainStats []map[string]any `json:"chain_stats"`
+	Kind        string           `json:"kind"`
+	FamilyID    string           `json:"family_id"`
+	D           int              `json:"d"`
+	N           int              `json:"n"`
+	NBeta       float64          `json:"n_beta"`
+	Gamma       float64          `json:"gamma"`
+	Chains      int              `json:"chains"`
+	Draws       int              `json:"draws"`
+	LossStar    any              `json:"loss_star"`
+	LLCMean     any              `json:"llc_mean"`
+	LLCSE       any              `json:"llc_se"`
+	ChainMeans  []any            `json:"chain_means"`
+	ESSBulk     any              `json:"ess_bulk"`
+	ESSTail     any              `json:"ess_tail"`
+	RHat        any              `json:"rhat"`
+	LambdaTrue  any              `json:"lambda_true"`
+	LambdaExact any              `json:"lambda_exact"`
+	Work        samplers.Work    `json:"work"`
+	Stats       map[string]any   `json:"stats"`
+	ChainStats  []map[string]any `json:"chain_stats"`
 }
 
-func writeSamplerOutputs(rc *RunContext, kind string, in *ermInput, run *samplers.Run) error {
+// writeSamplerOutputs writes trace.csv and result.json. sgldEps is the
+// step size of an unpreconditioned SGLD run, whose exact value on a
+// quadratic target includes the step-size bias, and 0 otherwise.
+func writeSamplerOutputs(rc *RunContext, kind string, in *samplerInput, run *samplers.Run, sgldEps float64) error {
 	est := samplers.Summarize(run)
 	var trace strings.Builder
 	var series []string
@@ -254,7 +297,15 @@ func writeSamplerOutputs(rc *RunContext, kind string, in *ermInput, run *sampler
 		return fmt.Errorf("the LLC estimate is %v; the chains produced no finite draws", est.LLCMean)
 	}
 	fmt.Fprintf(rc.Log, "%s: llc = %.4g ± %.2g (ESS bulk %.0f, R̂ %.3f)\n", kind, est.LLCMean, est.LLCSE, est.ESSBulk, est.RHat)
+	var lambdaTrue, lambdaExact any
+	if in.target != nil {
+		lambdaTrue = in.target.Lambda
+		if v, ok := exactLLC(in.target.Kind, in.target.Params, run.NBeta, run.Gamma, sgldEps); ok {
+			lambdaExact = finite(v)
+		}
+	}
 	return writeJSON(rc.Dir, "result.json", samplerResult{
+		LambdaTrue: lambdaTrue, LambdaExact: lambdaExact,
 		Kind: kind, FamilyID: in.runID, D: in.d, N: in.n, NBeta: run.NBeta, Gamma: run.Gamma,
 		Chains: len(run.Chains), Draws: est.Draws, LossStar: finite(run.LossStar),
 		LLCMean: finite(est.LLCMean), LLCSE: finite(est.LLCSE), ChainMeans: finiteSlice(est.ChainMeans),

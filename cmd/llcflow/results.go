@@ -55,6 +55,8 @@ type resultRow struct {
 	ESSBulk     any            `json:"ess_bulk"`
 	ESSTail     any            `json:"ess_tail"`
 	RHat        any            `json:"rhat"`
+	LambdaTrue  any            `json:"lambda_true"`
+	LambdaExact any            `json:"lambda_exact"`
 	WallSeconds any            `json:"wall_seconds"`
 
 	axisOrder []graph.AxisValue
@@ -84,6 +86,10 @@ type samplerSummary struct {
 	ESSBulk  *float64 `json:"ess_bulk"`
 	ESSTail  *float64 `json:"ess_tail"`
 	RHat     *float64 `json:"rhat"`
+	// LambdaTrue is the known λ of a target, LambdaExact its exact value
+	// at this nβ; both are null for trained models.
+	LambdaTrue  *float64 `json:"lambda_true"`
+	LambdaExact *float64 `json:"lambda_exact"`
 }
 
 func (r *resultsCmd) Run(c *cli) error {
@@ -166,6 +172,7 @@ func collectResults(l *loaded, st *store.Store, plan *graph.Plan) ([]resultRow, 
 				Axes: map[string]any{}, D: sum.D, N: sum.N, NBeta: nullable(sum.NBeta), Gamma: nullable(sum.Gamma),
 				Chains: sum.Chains, Draws: sum.Draws, LLCMean: nullable(sum.LLCMean), LLCSE: nullable(sum.LLCSE),
 				ESSBulk: nullable(sum.ESSBulk), ESSTail: nullable(sum.ESSTail), RHat: nullable(sum.RHat),
+				LambdaTrue: nullable(sum.LambdaTrue), LambdaExact: nullable(sum.LambdaExact),
 				axisOrder: n.Axes,
 			}
 			for _, a := range n.Axes {
@@ -231,10 +238,18 @@ func fixed(v any, digits int) string {
 // printResultsTable writes the terminal table of estimates.
 func printResultsTable(w io.Writer, l *loaded, rows []resultRow) {
 	axes := axisNames(l, rows)
+	known := false
+	for _, r := range rows {
+		known = known || r.LambdaTrue != nil || r.LambdaExact != nil
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	header := []string{"address"}
 	header = append(header, axes...)
-	header = append(header, "llc", "se", "chains", "r_hat", "wall")
+	header = append(header, "llc", "se")
+	if known {
+		header = append(header, "lambda_exact", "lambda_true")
+	}
+	header = append(header, "chains", "r_hat", "wall")
 	fmt.Fprintln(tw, strings.Join(header, "\t"))
 	for _, r := range rows {
 		cells := []string{r.Address}
@@ -245,7 +260,11 @@ func printResultsTable(w io.Writer, l *loaded, rows []resultRow) {
 		if s, ok := r.WallSeconds.(float64); ok {
 			wall = strconv.FormatFloat(s, 'f', 2, 64) + "s"
 		}
-		cells = append(cells, fixed(r.LLCMean, 3), fixed(r.LLCSE, 3), strconv.Itoa(r.Chains), fixed(r.RHat, 3), wall)
+		cells = append(cells, fixed(r.LLCMean, 3), fixed(r.LLCSE, 3))
+		if known {
+			cells = append(cells, fixed(r.LambdaExact, 4), fixed(r.LambdaTrue, 4))
+		}
+		cells = append(cells, strconv.Itoa(r.Chains), fixed(r.RHat, 3), wall)
 		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	}
 	tw.Flush()
@@ -259,7 +278,7 @@ func writeResultsCSV(w io.Writer, l *loaded, rows []resultRow) error {
 		header = append(header, "axis."+a)
 	}
 	header = append(header, "d", "n", "n_beta", "gamma", "chains", "draws", "llc_mean", "llc_se",
-		"ess_bulk", "ess_tail", "rhat", "wall_seconds")
+		"ess_bulk", "ess_tail", "rhat", "lambda_true", "lambda_exact", "wall_seconds")
 	if err := cw.Write(header); err != nil {
 		return err
 	}
@@ -270,7 +289,8 @@ func writeResultsCSV(w io.Writer, l *loaded, rows []resultRow) error {
 		}
 		rec = append(rec, strconv.Itoa(r.D), strconv.Itoa(r.N), formatAny(r.NBeta), formatAny(r.Gamma),
 			strconv.Itoa(r.Chains), strconv.Itoa(r.Draws), formatAny(r.LLCMean), formatAny(r.LLCSE),
-			formatAny(r.ESSBulk), formatAny(r.ESSTail), formatAny(r.RHat), formatAny(r.WallSeconds))
+			formatAny(r.ESSBulk), formatAny(r.ESSTail), formatAny(r.RHat), formatAny(r.LambdaTrue),
+			formatAny(r.LambdaExact), formatAny(r.WallSeconds))
 		if err := cw.Write(rec); err != nil {
 			return err
 		}

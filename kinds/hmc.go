@@ -1,0 +1,128 @@
+package kinds
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/llcflow/llcflow/dsl"
+	"github.com/llcflow/llcflow/samplers"
+)
+
+func init() {
+	register(&Kind{
+		Type: "sampler", Name: "hmc", Version: "hmc/1",
+		Attrs: append(commonSamplerAttrs(),
+			nonNegative(Attr{Name: "step_size", Type: Number, Default: 0.0, Doc: "initial leapfrog step size; 0 finds one, and warmup adapts it"}),
+			atLeast(Attr{Name: "leapfrog_steps", Type: Int, Default: 10.0, Doc: "leapfrog steps per transition"}, 1),
+			nonNegative(Attr{Name: "warmup", Type: Int, Default: 500.0, Doc: "adaptation transitions, not recorded"}),
+			atLeast(Attr{Name: "draws", Type: Int, Default: 1000.0, Doc: "recorded transitions after warmup"}, 1),
+			Attr{Name: "target_accept", Type: Number, Default: 0.8, Min: ptr(0), MinExcl: true, Max: ptr(1), Doc: "acceptance rate the step size adapts toward"},
+			Attr{Name: "adapt_mass", Type: Bool, Default: true, Doc: "adapt a diagonal mass matrix during warmup"},
+		),
+		Check: checkSamplerInputOnly,
+		Run:   runHMC,
+	})
+	register(&Kind{
+		Type: "sampler", Name: "mclmc", Version: "mclmc/1",
+		Attrs: append(commonSamplerAttrs(),
+			Attr{Name: "integrator", Type: String, Default: "mclachlan", Enum: []string{"mclachlan", "leapfrog"}},
+			nonNegative(Attr{Name: "L", Type: Number, Default: 0.0, Doc: "momentum decoherence length; 0 tunes it"}),
+			nonNegative(Attr{Name: "step_size", Type: Number, Default: 0.0, Doc: "step size ε; 0 tunes it"}),
+			positive(Attr{Name: "energy_var", Type: Number, Default: 5e-4, Doc: "tuning target for the energy-error variance per dimension"}),
+			atLeast(Attr{Name: "tune_steps", Type: Int, Default: 500.0, Doc: "steps of each tuning stage"}, 20),
+			nonNegative(Attr{Name: "warmup", Type: Int, Default: 200.0, Doc: "steps after tuning, not recorded"}),
+			atLeast(Attr{Name: "draws", Type: Int, Default: 1000.0, Doc: "recorded steps"}, 1),
+		),
+		Check: checkSamplerInputOnly,
+		Run:   runMCLMC,
+	})
+}
+
+func checkSamplerInputOnly(params map[string]any) []dsl.FieldError { return checkSamplerInput(params) }
+
+type hmcParams struct {
+	samplerParams
+	StepSize      float64 `json:"step_size"`
+	LeapfrogSteps int     `json:"leapfrog_steps"`
+	Warmup        int     `json:"warmup"`
+	Draws         int     `json:"draws"`
+	TargetAccept  float64 `json:"target_accept"`
+	AdaptMass     bool    `json:"adapt_mass"`
+}
+
+type mclmcParams struct {
+	samplerParams
+	Integrator string  `json:"integrator"`
+	L          float64 `json:"L"`
+	StepSize   float64 `json:"step_size"`
+	EnergyVar  float64 `json:"energy_var"`
+	TuneSteps  int     `json:"tune_steps"`
+	Warmup     int     `json:"warmup"`
+	Draws      int     `json:"draws"`
+}
+
+// common returns the samplers.Common of a node.
+func (p samplerParams) common(rc *RunContext, nBeta float64, totalSteps int) samplers.Common {
+	return samplers.Common{
+		Chains: p.Chains, NBeta: nBeta, Gamma: p.Gamma, InitNoise: p.InitNoise,
+		Seed: rc.Key, Parallel: rc.Threads,
+		Progress: chainProgress(rc, p.Chains, float64(p.Chains*totalSteps)),
+	}
+}
+
+func runHMC(ctx context.Context, rc *RunContext) error {
+	var p hmcParams
+	if err := decode(rc.Params, &p); err != nil {
+		return err
+	}
+	in, err := loadSamplerInput(rc)
+	if err != nil {
+		return err
+	}
+	nBeta, err := p.nBeta(in.n)
+	if err != nil {
+		return err
+	}
+	cfg := samplers.HMCConfig{
+		Common:   p.common(rc, nBeta, p.Warmup+p.Draws),
+		StepSize: p.StepSize, LeapfrogSteps: p.LeapfrogSteps, Warmup: p.Warmup, Draws: p.Draws,
+		TargetAccept: p.TargetAccept, AdaptMass: p.AdaptMass,
+	}
+	fmt.Fprintf(rc.Log, "hmc: d = %d, n = %d, nβ = %g, γ = %g, %d chains × %d draws after %d warmup, %d leapfrog steps\n",
+		in.d, in.n, nBeta, p.Gamma, p.Chains, p.Draws, p.Warmup, p.LeapfrogSteps)
+	run, err := samplers.HMC(ctx, in.pot, in.wStar, cfg)
+	if err != nil {
+		return err
+	}
+	return writeSamplerOutputs(rc, "hmc", in, run, 0)
+}
+
+func runMCLMC(ctx context.Context, rc *RunContext) error {
+	var p mclmcParams
+	if err := decode(rc.Params, &p); err != nil {
+		return err
+	}
+	in, err := loadSamplerInput(rc)
+	if err != nil {
+		return err
+	}
+	if in.d < 2 {
+		return fmt.Errorf("mclmc needs at least 2 parameters, the potential has d = %d; use hmc or sgld", in.d)
+	}
+	nBeta, err := p.nBeta(in.n)
+	if err != nil {
+		return err
+	}
+	cfg := samplers.MCLMCConfig{
+		Common:     p.common(rc, nBeta, 3*p.TuneSteps+p.Warmup+p.Draws),
+		Integrator: p.Integrator, L: p.L, StepSize: p.StepSize,
+		DesiredEnergyVar: p.EnergyVar, TuneSteps: p.TuneSteps, Warmup: p.Warmup, Draws: p.Draws,
+	}
+	fmt.Fprintf(rc.Log, "mclmc: d = %d, n = %d, nβ = %g, γ = %g, %s integrator, %d chains × %d draws\n",
+		in.d, in.n, nBeta, p.Gamma, p.Integrator, p.Chains, p.Draws)
+	run, err := samplers.MCLMC(ctx, in.pot, in.wStar, cfg)
+	if err != nil {
+		return err
+	}
+	return writeSamplerOutputs(rc, "mclmc", in, run, 0)
+}
