@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/llcflow/llcflow/executors"
+	"github.com/llcflow/llcflow/executors/slurm"
 	"github.com/llcflow/llcflow/graph"
 	"github.com/llcflow/llcflow/scheduler"
 	"github.com/llcflow/llcflow/store"
@@ -30,6 +31,8 @@ type applyCmd struct {
 	RetryFailed int           `help:"Retry a node that failed by itself this many times (infrastructure failures are retried anyway)." default:"0"`
 	LockTimeout time.Duration `help:"How long to wait for another process that is computing the same node." default:"24h"`
 	JSON        bool          `name:"json" help:"Print one JSON event per line instead of log lines."`
+
+	Slurm slurmFlags `embed:""`
 }
 
 func (a *applyCmd) Help() string {
@@ -64,14 +67,19 @@ func (a *applyCmd) Run(c *cli) error {
 	out.plan(plan)
 
 	jobs := a.Parallelism
-	if jobs <= 0 {
+	switch {
+	case jobs > 0:
+	case a.Backend == "local":
 		jobs = runtime.NumCPU()
+	default:
+		// Remote nodes use the cluster's CPUs, not this machine's.
+		jobs = remoteParallelism
 	}
 	threads := a.Threads
 	if threads <= 0 {
 		threads = max(1, runtime.NumCPU()/jobs)
 	}
-	exec, err := a.executor(l, st, threads)
+	exec, err := a.executor(l, st, threads, out.logf)
 	if err != nil {
 		return &exitError{code: exitFailure, err: err}
 	}
@@ -80,8 +88,8 @@ func (a *applyCmd) Run(c *cli) error {
 	res, runErr := scheduler.Apply(ctx, plan.Entries, scheduler.Options{
 		Executor: exec, Store: st.Root(), Parallelism: jobs, Threads: threads,
 		KeepGoing: a.KeepGoing, RetryFailed: a.RetryFailed,
-		InfraRetries: 3, RetryDelay: 10 * time.Second,
-		Events: out.event,
+		RetryDelay: 10 * time.Second,
+		Events:     out.event,
 	})
 	for _, n := range res.Cached {
 		if err := st.Record(n.Address, n.RunID, n.Key); err != nil {
@@ -106,13 +114,23 @@ func (a *applyCmd) Run(c *cli) error {
 }
 
 // executor returns the executor that --backend names.
-func (a *applyCmd) executor(l *loaded, st *store.Store, threads int) (executors.Executor, error) {
+func (a *applyCmd) executor(l *loaded, st *store.Store, threads int, logf func(string, ...any)) (executors.Executor, error) {
 	switch a.Backend {
 	case "local":
 		return &executors.Local{Threads: threads, Options: executors.ExecOptions{LockTimeout: a.LockTimeout}}, nil
+	case "slurm":
+		opts, err := a.Slurm.options(l.workflow.Backends["slurm"])
+		if err != nil {
+			return nil, err
+		}
+		return slurm.New(slurm.Config{Store: st.Root(), Options: opts, Logf: logf})
 	}
 	return nil, fmt.Errorf("--backend %s is not available in this build; use --backend local", a.Backend)
 }
+
+// remoteParallelism is the default number of nodes in flight on a SLURM
+// cluster or on Modal, where nodes do not share this machine's CPUs.
+const remoteParallelism = 256
 
 // applyOutput renders scheduler events as log lines or JSON lines.
 type applyOutput struct {
