@@ -18,8 +18,8 @@ import (
 
 	"github.com/llcflow/llcflow/executors"
 	"github.com/llcflow/llcflow/executors/modal"
-	"github.com/llcflow/llcflow/graph"
 	"github.com/llcflow/llcflow/executors/modal/fakemodal"
+	"github.com/llcflow/llcflow/graph"
 )
 
 const (

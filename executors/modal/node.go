@@ -68,9 +68,9 @@ func (e *Executor) attempt(ctx context.Context, n *nodeRun) error {
 	if err != nil {
 		return fmt.Errorf("encode the spec of %s: %w", spec.Address, err)
 	}
-	download, err := os.CreateTemp(spec.Store, ".modal-download-"+spec.RunID+"-*.tar")
+	download, err := createDownload(spec.Store)
 	if err != nil {
-		return fmt.Errorf("create a download file in the store: %w", err)
+		return err
 	}
 	defer os.Remove(download.Name())
 	defer download.Close()
@@ -166,9 +166,6 @@ func (e *Executor) Pull(ctx context.Context, store string, keys map[string]strin
 			return fmt.Errorf("run id %q is invalid; expected 16 lower-case hex digits", id)
 		}
 	}
-	if err := os.MkdirAll(store, 0o755); err != nil {
-		return fmt.Errorf("create the store %s: %w", store, err)
-	}
 	sess, err := e.session(ctx)
 	if err != nil {
 		return err
@@ -179,9 +176,9 @@ func (e *Executor) Pull(ctx context.Context, store string, keys map[string]strin
 // fetch downloads runs from the volume in one sandbox and installs them.
 func (e *Executor) fetch(ctx context.Context, sess *session, store string, keys map[string]string, force bool) error {
 	ids := sortedKeys(keys)
-	download, err := os.CreateTemp(store, ".modal-download-*.tar")
+	download, err := createDownload(store)
 	if err != nil {
-		return fmt.Errorf("create a download file in the store: %w", err)
+		return err
 	}
 	defer os.Remove(download.Name())
 	defer download.Close()
@@ -203,4 +200,18 @@ func (e *Executor) fetch(ctx context.Context, sess *session, store string, keys 
 		return err
 	}
 	return installRuns(store, download, keys, force)
+}
+
+// createDownload creates a file for a downloaded archive in the store's
+// temporary area, next to where the runs are staged.
+func createDownload(root string) (*os.File, error) {
+	dir := filepath.Join(root, ".tmp")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create the store's temporary directory: %w", err)
+	}
+	f, err := os.CreateTemp(dir, ".modal-download-*.tar")
+	if err != nil {
+		return nil, fmt.Errorf("create a download file in the store: %w", err)
+	}
+	return f, nil
 }
