@@ -108,9 +108,9 @@ func (p *pullCmd) fileTargets(c *cli) (map[string]any, map[string]pullTarget, er
 	return l.workflow.Backends["modal"], targets, nil
 }
 
-// selectTargets returns the runs to pull: the run ids given (with what
-// the file says of them), else the file's runs that are on the volume,
-// else every run on the volume.
+// selectTargets returns the runs to pull: the run ids given (with the key
+// and address that the file gives for them), else the file's runs that
+// are on the volume, else every run on the volume.
 func (p *pullCmd) selectTargets(ctx context.Context, e *modal.Executor, fromFile map[string]pullTarget) (map[string]pullTarget, error) {
 	if len(p.RunIDs) > 0 {
 		targets := map[string]pullTarget{}

@@ -145,6 +145,7 @@ func applyOnModal(t *testing.T, c *cli, paths []string, opts modal.Options) {
 	if err != nil {
 		t.Fatal(err)
 	}
+
 	e, err := modal.New(opts, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -213,7 +214,7 @@ func TestModalApplyMatchesLocalAndPullRestores(t *testing.T) {
 	}
 	sameFiles(t, deterministicFiles(t, c.Store), want, "store after pull --file")
 
-	// The planner sees the pulled runs as cached.
+	// The planner reports the pulled runs as cached.
 	mustSucceed(t, llcflow(t, remote, "plan", "--detailed-exitcode", "small.hcl"), "plan after pull")
 }
 

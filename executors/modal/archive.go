@@ -83,7 +83,7 @@ func runsArchive(store string, runIDs []string) ([]byte, string, error) {
 	return buf.Bytes(), hex.EncodeToString(sum[:]), nil
 }
 
-// runFilter says which run ids an archive may hold.
+// runFilter decides which run ids an archive may contain.
 type runFilter interface{ allows(id string) bool }
 
 // runSet allows the run ids it holds.
@@ -91,10 +91,11 @@ type runSet map[string]bool
 
 func (s runSet) allows(id string) bool { return s[id] }
 
-// extractArchive extracts a tar archive of run directories into dest. Every
-// entry must lie under <id>/ for an id that allowed accepts, and be a directory or a
-// regular file: an archive from a sandbox is checked before any of it is
-// written. It returns the run ids that the archive holds.
+// extractArchive extracts a tar archive of run directories into dest and
+// returns the run ids it contains. Every entry must lie under <id>/ for an
+// id that allowed accepts, and be a directory or a regular file. Each entry
+// is checked before it is written, because the archive comes from a
+// sandbox.
 func extractArchive(r io.Reader, dest string, allowed runFilter) ([]string, error) {
 	tr := tar.NewReader(r)
 	seen := map[string]bool{}

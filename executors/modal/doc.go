@@ -27,9 +27,10 @@
 //  2. On first use, list the runs on the volume and check for the worker
 //     binary in one sandbox, then upload the binary unless it is there.
 //  3. Start the node sandbox. Its stdin carries an archive of the input
-//     runs that the volume lacks; the script moves them into place, runs
-//     `llcflow exec-node --executor=modal` on the spec (whose store is
-//     /runs), commits the volume with sync, and sends the run back.
+//     runs that the volume lacks, which the script moves into place. The
+//     script then runs `llcflow exec-node --executor=modal` on the spec,
+//     whose store is /runs, commits the volume with sync, and sends the
+//     run back.
 //  4. Check the archive's checksum, extract it into the local store's
 //     temporary area, validate the run there with the store package, and
 //     rename it into place, then add it to the store's index.

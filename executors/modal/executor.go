@@ -141,7 +141,7 @@ func (e *Executor) isOnVolume(id string) bool {
 // Run runs the node in a sandbox and downloads its run into the local
 // store at spec.Store. Transient failures are retried Options.Retries
 // times, after waits that start at BackoffInitial and grow by
-// BackoffFactor; a failure of the node itself is returned at once as an
+// BackoffFactor. A failure of the node itself is returned at once as an
 // *executors.NodeError. Once the retries are used up, the error is a plain
 // one rather than an *executors.InfraError.
 func (e *Executor) Run(ctx context.Context, spec *executors.Spec, progress func(executors.Event)) error {

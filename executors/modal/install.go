@@ -17,7 +17,7 @@ import (
 // holds half a run. An existing valid run is kept unless force is set.
 //
 // NOTE: the store's per-run lock is not taken, because the store offers no
-// call that imports a finished run under it; an apply that writes the same
+// call that imports a finished run under it. An apply that writes the same
 // run at the same time ends with one of the two valid copies in place.
 func installRuns(root string, archive *os.File, keys map[string]string, force bool) error {
 	st, err := store.Open(root)
@@ -27,6 +27,7 @@ func installRuns(root string, archive *os.File, keys map[string]string, force bo
 	if _, err := archive.Seek(0, io.SeekStart); err != nil {
 		return err
 	}
+
 	tmp := filepath.Join(st.Root(), ".tmp")
 	if err := os.MkdirAll(tmp, 0o755); err != nil {
 		return fmt.Errorf("create the store's temporary directory: %w", err)
@@ -38,6 +39,7 @@ func installRuns(root string, archive *os.File, keys map[string]string, force bo
 		return fmt.Errorf("create a staging directory in the store: %w", err)
 	}
 	defer os.RemoveAll(staging)
+
 	allowed := runSet{}
 	for id := range keys {
 		allowed[id] = true
@@ -49,6 +51,7 @@ func installRuns(root string, archive *os.File, keys map[string]string, force bo
 	if err != nil {
 		return err
 	}
+
 	for _, id := range sortedKeys(keys) {
 		if err := installRun(st, staged, id, keys[id], force); err != nil {
 			return err

@@ -134,9 +134,9 @@ func (e *Executor) settle(n *nodeRun, out *sandboxOutcome, inputIDs []string, do
 	return sandboxFault(out)
 }
 
-// sandboxFailed reports whether the control plane says the sandbox ended
-// for a reason of its own (a timeout, a termination, a lost worker) rather
-// than by its command's exit.
+// sandboxFailed reports whether the control plane reported that the
+// sandbox ended for a reason of its own (a timeout, a termination, a lost
+// worker) rather than by its command's exit.
 func sandboxFailed(res *pb.GenericResult) bool {
 	if res == nil {
 		return false

@@ -48,6 +48,10 @@ type Options struct {
 	WorkerBinary string
 }
 
+// maxSandboxTimeout is the longest lifetime Modal allows a sandbox, 24 h
+// (modal.com/docs/guide/sandbox, "Timeouts").
+const maxSandboxTimeout = 24 * time.Hour
+
 // DefaultOptions returns the options used when neither a backend block nor
 // a flag sets a value.
 func DefaultOptions() Options {
@@ -131,6 +135,8 @@ func (o Options) Validate() error {
 		return fmt.Errorf("modal memory_mib %d is negative; give MiB, or 0 for Modal's default", o.MemoryMiB)
 	case o.Timeout < time.Second:
 		return fmt.Errorf("modal timeout %v is shorter than one second; give a duration such as \"3h\"", o.Timeout)
+	case o.Timeout > maxSandboxTimeout:
+		return fmt.Errorf("modal timeout %v is longer than Modal's limit of %v on a sandbox's lifetime", o.Timeout, maxSandboxTimeout)
 	case o.Retries < 0:
 		return fmt.Errorf("modal retries %d is negative; give 0 to disable retries", o.Retries)
 	case o.BackoffInitial < 0:

@@ -54,7 +54,7 @@ type sandboxJob struct {
 	resources bool
 }
 
-// sandboxOutcome is what a finished sandbox left behind.
+// sandboxOutcome is the exit code, result and output of a finished sandbox.
 type sandboxOutcome struct {
 	sandboxID string
 	exitCode  int

@@ -48,8 +48,8 @@ rm -rf "$work"
 
 // nodeScript runs one node. Arguments: MOUNT WORKER WORKER_SHA256 RUN_ID
 // SPEC_JSON INPUTS_SHA256 [INPUT_RUN_ID...]. When INPUTS_SHA256 is not
-// empty, stdin is a tar archive of input runs that the volume may lack;
-// each is moved into place unless the volume already has it. On success
+// empty, stdin is a tar archive of input runs that the volume may lack,
+// and each is moved into place unless the volume already has it. On success
 // the run is committed to the volume (sync on a v2 volume commits it; a v1
 // volume commits when the sandbox ends) and sent back as an archive.
 const nodeScript = scriptPrelude + `mount=$1 bin=$2 bin_sha=$3 run=$4 spec=$5 in_sha=$6

@@ -17,14 +17,15 @@ import (
 	"github.com/llcflow/llcflow/executors"
 )
 
-// mountPath is where every sandbox mounts the volume.
+// mountPath is the mount point of the volume in every sandbox.
 const mountPath = "/runs"
 
 // ErrMissingCredentials is returned (wrapped) when neither MODAL_TOKEN_ID
 // and MODAL_TOKEN_SECRET nor ~/.modal.toml hold a Modal token.
 var ErrMissingCredentials = errors.New("modal credentials are missing")
 
-// credentialsHelp says how to set credentials up; it names no value.
+// credentialsHelp is the setup hint of every credentials error. It contains
+// no credential value.
 const credentialsHelp = "run `modal token new` (it writes ~/.modal.toml), " +
 	"or set MODAL_TOKEN_ID and MODAL_TOKEN_SECRET to a token from https://modal.com/settings/tokens"
 
@@ -72,7 +73,8 @@ func connect(ctx context.Context, opts Options, deps clientDeps) (*session, erro
 	return s, nil
 }
 
-// clientDeps are what the SDK client borrows from the executor.
+// clientDeps are the logger and result recorder that the SDK client
+// borrows from the executor.
 type clientDeps struct {
 	logger  *slog.Logger
 	results *resultRecorder
@@ -105,7 +107,7 @@ func classifySDKError(op string, err error) error {
 // which cannot tell a sandbox that was lost from one that exited 0.
 //
 // NOTE: this reads the SDK's gRPC messages, which Modal does not promise to
-// keep stable; with an SDK whose messages differ, results stay unknown and
+// keep stable. With an SDK whose messages differ, results stay unknown, so
 // the exit code alone classifies a failure.
 type resultRecorder struct {
 	mu      sync.Mutex
@@ -134,7 +136,7 @@ func (r *resultRecorder) intercept(ctx context.Context, method string, req, repl
 	return nil
 }
 
-// take returns and forgets the recorded result of a sandbox, or nil.
+// take returns the recorded result of a sandbox, or nil, and deletes it.
 func (r *resultRecorder) take(sandboxID string) *pb.GenericResult {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -18,9 +18,9 @@
 //     preempted or timed out, as the real service reports each.
 //
 // A V1 sandbox's stdin and output travel through the control plane
-// (SandboxStdinWrite, SandboxGetLogs); a V2 sandbox's through the command
-// router (SandboxStdinWriteV2, SandboxStdioReadV2), whose https:// address
-// the SDK dials without TLS because the control plane is on a loopback
-// host. The server keeps a sandbox's whole output, where the real service
+// (SandboxStdinWrite, SandboxGetLogs). A V2 sandbox's travel through the
+// command router (SandboxStdinWriteV2, SandboxStdioReadV2), whose https://
+// address the SDK dials without TLS because the control plane is on a
+// loopback host. The server keeps a sandbox's whole output, where the real service
 // keeps only a recent part of a V2 sandbox's.
 package fakemodal

@@ -110,7 +110,8 @@ type sandbox struct {
 	stdinOffset uint64
 	stdinIndex  uint32
 	stdinClosed bool
-	// result is the final result, set by whoever ends the sandbox first.
+	// result is the final result, set by the first of the exit, a
+	// termination, the timeout and a fault.
 	result     *pb.GenericResult
 	terminated bool
 }
@@ -129,6 +130,7 @@ func (sb *sandbox) start(mounts map[string]string, timeout time.Duration) error 
 	if err := os.MkdirAll(tmp, 0o755); err != nil {
 		return err
 	}
+
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Dir = sb.dir
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + sb.dir, "TMPDIR=" + tmp, "LC_ALL=C"}
@@ -142,6 +144,7 @@ func (sb *sandbox) start(mounts map[string]string, timeout time.Duration) error 
 	}
 	sb.stdin = stdin
 	sb.cmd = cmd
+
 	if err := cmd.Start(); err != nil {
 		return err
 	}

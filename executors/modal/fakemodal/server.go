@@ -67,7 +67,7 @@ type SandboxInfo struct {
 	V2      bool
 	Command []string
 	// Done is set once the sandbox has ended, and Status, ExitCode and
-	// Exception say how.
+	// Exception describe how.
 	Done      bool
 	Status    string
 	ExitCode  int
@@ -238,8 +238,8 @@ func makeJWT(exp time.Time) string {
 
 const idAlphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
-// newID returns prefix-N random characters; the SDK tells V1 sandbox ids
-// (22 characters) from V2 ones by the length.
+// newID returns prefix-N random characters. The SDK distinguishes V1
+// sandbox ids (22 characters) from V2 ones by their length.
 func newID(prefix string, n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)

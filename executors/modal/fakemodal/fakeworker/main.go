@@ -1,5 +1,5 @@
-// Command fakeworker stands in for `llcflow exec-node` in tests of the
-// Modal executor, with the same arguments, exit codes and store layout:
+// Command fakeworker replaces `llcflow exec-node` in tests of the Modal
+// executor, with the same arguments, exit codes and store layout:
 // `fakeworker exec-node [--executor=NAME] SPEC_FILE` checks that every
 // input is a valid run of the spec's store, then writes the node's run
 // through a store transaction. Its result.json holds the node's "value"
@@ -57,6 +57,7 @@ func run(specFile, executor string) error {
 	if err != nil {
 		return err
 	}
+
 	value, _ := s.Params["value"].(float64)
 	var inputs []store.ManifestInput
 	for _, in := range s.Inputs {
@@ -76,6 +77,7 @@ func run(specFile, executor string) error {
 		value += r.Value
 		inputs = append(inputs, store.ManifestInput{Role: in.Role, RunID: in.RunID, Key: in.Key})
 	}
+
 	txn, err := st.Begin(context.Background(), store.Begin{
 		Key: s.Key, RunID: s.RunID, Address: s.Address, Type: s.Type, Kind: s.Kind,
 		Version: s.Version, Params: s.Params, Inputs: inputs, Force: s.Force,
@@ -87,6 +89,7 @@ func run(specFile, executor string) error {
 		return err
 	}
 	defer txn.Abort()
+
 	prov := store.Provenance{Address: s.Address, Executor: executor}
 	if ms, ok := s.Params["sleep_ms"].(float64); ok {
 		time.Sleep(time.Duration(ms) * time.Millisecond)
@@ -98,6 +101,7 @@ func run(specFile, executor string) error {
 		}
 		return fmt.Errorf("%s: %w", s.Address, cause)
 	}
+
 	result, err := json.Marshal(map[string]any{"value": value})
 	if err != nil {
 		return err
