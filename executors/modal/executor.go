@@ -443,6 +443,12 @@ func checkArchive(out *sandboxOutcome, what string) error {
 	if out.exitCode != 0 {
 		return transferFault(out, what)
 	}
+	return verifyArchive(out, what)
+}
+
+// verifyArchive returns an error unless the archive arrived whole, as the
+// checksum that the sandbox announced shows.
+func verifyArchive(out *sandboxOutcome, what string) error {
 	if out.archiveErr != nil {
 		return &executors.InfraError{Err: fmt.Errorf("%s: the archive from sandbox %s arrived incomplete, so the transfer lost data: %w",
 			what, out.sandboxID, out.archiveErr)}

@@ -20,6 +20,7 @@ import (
 	"github.com/llcflow/llcflow/executors/modal"
 	"github.com/llcflow/llcflow/executors/modal/fakemodal"
 	"github.com/llcflow/llcflow/graph"
+	"github.com/llcflow/llcflow/store"
 )
 
 const (
@@ -388,6 +389,14 @@ func TestNodeErrorNotRetried(t *testing.T) {
 	}
 	if n := len(nodeSandboxes(f.srv, a.RunID)); n != 1 {
 		t.Errorf("%d node sandboxes, want 1: a node failure is not retried", n)
+	}
+	st, err := store.Open(f.store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, detail, err := st.Status(a.RunID, a.Key)
+	if err != nil || status != store.StatusFailed || !strings.Contains(detail, "the node was asked to fail") {
+		t.Errorf("local store status %v (%q, %v), want failed with the node's error", status, detail, err)
 	}
 }
 

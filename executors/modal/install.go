@@ -60,6 +60,43 @@ func installRuns(root string, archive *os.File, keys map[string]string, force bo
 	return syncDir(st.Root())
 }
 
+// installFailureRecord extracts an archive of failed/<run_id>/ from the
+// volume and renames it to <store>/failed/<run_id>/.
+func installFailureRecord(root, runID string, archive *os.File) error {
+	st, err := store.Open(root)
+	if err != nil {
+		return err
+	}
+	if _, err := archive.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+
+	tmp := filepath.Join(st.Root(), ".tmp")
+	if err := os.MkdirAll(tmp, 0o755); err != nil {
+		return err
+	}
+	staging, err := os.MkdirTemp(tmp, ".modal-failure-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(staging)
+	if _, err := extractArchive(archive, staging, runSet{runID: true}); err != nil {
+		return fmt.Errorf("extract the failure record: %w", err)
+	}
+	if _, err := os.Stat(filepath.Join(staging, runID, "error.json")); err != nil {
+		return fmt.Errorf("the failure record has no error.json: %w", err)
+	}
+
+	final := st.FailureDir(runID)
+	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
+		return err
+	}
+	if err := os.RemoveAll(final); err != nil {
+		return err
+	}
+	return os.Rename(filepath.Join(staging, runID), final)
+}
+
 func installRun(st, staged *store.Store, id, key string, force bool) error {
 	if key == "" {
 		m, err := staged.ReadManifest(id)

@@ -112,6 +112,7 @@ func (e *Executor) settle(n *nodeRun, out *sandboxOutcome, inputIDs []string, do
 		return installRuns(spec.Store, download, map[string]string{spec.RunID: spec.Key}, spec.Force)
 	case exitNodeFailed:
 		e.markOnVolume(inputIDs...)
+		e.installFailure(spec, out, download)
 		return &executors.NodeError{
 			Address: spec.Address, RunID: spec.RunID, Stage: spec.Type,
 			Log: fmt.Sprintf("volume %s: failed/%s/log.txt", e.opts.Volume, spec.RunID),
@@ -214,4 +215,20 @@ func createDownload(root string) (*os.File, error) {
 		return nil, fmt.Errorf("create a download file in the store: %w", err)
 	}
 	return f, nil
+}
+
+// installFailure copies the failure record that a failed node sandbox sent
+// back into <store>/failed/<run_id>/, replacing an older one, so that the
+// local store reports the node as failed as it would after a local run.
+// A missing or damaged record is logged, because the node's error already
+// carries its text.
+func (e *Executor) installFailure(spec *executors.Spec, out *sandboxOutcome, download *os.File) {
+	if err := verifyArchive(out, "download the failure record"); err != nil {
+		e.logger.Warn("modal failure record not received", "address", spec.Address, "run_id", spec.RunID,
+			"sandbox_id", out.sandboxID, "error", err)
+		return
+	}
+	if err := installFailureRecord(spec.Store, spec.RunID, download); err != nil {
+		e.logger.Warn("modal failure record not installed", "address", spec.Address, "run_id", spec.RunID, "error", err)
+	}
 }

@@ -50,8 +50,10 @@ rm -rf "$work"
 // SPEC_JSON INPUTS_SHA256 [INPUT_RUN_ID...]. When INPUTS_SHA256 is not
 // empty, stdin is a tar archive of input runs that the volume may lack,
 // and each is moved into place unless the volume already has it. On success
-// the run is committed to the volume (sync on a v2 volume commits it; a v1
-// volume commits when the sandbox ends) and sent back as an archive.
+// the run is committed to the volume and sent back as an archive. Running
+// sync on the mount commits a v2 volume, and a v1 volume commits when the
+// sandbox ends. When the node fails, its failure record failed/RUN_ID/ is
+// sent back instead.
 const nodeScript = scriptPrelude + `mount=$1 bin=$2 bin_sha=$3 run=$4 spec=$5 in_sha=$6
 shift 6
 work=$(mktemp -d) || fail 75 "create a temporary directory"
@@ -89,6 +91,12 @@ if [ "$rc" -ne 0 ]; then
 		echo "llcflow-worker: error record $record:" >&2
 		cat "$record" >&2
 		echo >&2
+		# The failure record goes back as an archive too, for the local store.
+		if tar -cf "$work/out.tar" -C "$mount/failed" "$run"; then
+			sum=$(sha256sum < "$work/out.tar" | cut -d' ' -f1)
+			echo "llcflow-archive $sum" >&2
+			base64 < "$work/out.tar"
+		fi
 	fi
 	sync "$mount" 2>/dev/null
 	fail 1 "exec-node exited with status $rc"
