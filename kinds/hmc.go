@@ -10,7 +10,7 @@ import (
 
 func init() {
 	register(&Kind{
-		Type: "sampler", Name: "hmc", Version: "hmc/1",
+		Type: "sampler", Name: "hmc", Version: "hmc/2",
 		Attrs: append(commonSamplerAttrs(),
 			nonNegative(Attr{Name: "step_size", Type: Number, Default: 0.0, Doc: "initial leapfrog step size; 0 finds one, and warmup adapts it"}),
 			atLeast(Attr{Name: "leapfrog_steps", Type: Int, Default: 10.0, Doc: "leapfrog steps per transition"}, 1),
@@ -23,7 +23,7 @@ func init() {
 		Run:   runHMC,
 	})
 	register(&Kind{
-		Type: "sampler", Name: "mclmc", Version: "mclmc/1",
+		Type: "sampler", Name: "mclmc", Version: "mclmc/2",
 		Attrs: append(commonSamplerAttrs(),
 			Attr{Name: "integrator", Type: String, Default: "mclachlan", Enum: []string{"mclachlan", "leapfrog"}},
 			nonNegative(Attr{Name: "L", Type: Number, Default: 0.0, Doc: "momentum decoherence length; 0 tunes it"}),
@@ -75,7 +75,7 @@ func runHMC(ctx context.Context, rc *RunContext) error {
 	if err := decode(rc.Params, &p); err != nil {
 		return err
 	}
-	in, err := loadSamplerInput(rc)
+	in, err := loadSamplerInput(rc, p.samplerParams)
 	if err != nil {
 		return err
 	}
@@ -94,7 +94,7 @@ func runHMC(ctx context.Context, rc *RunContext) error {
 	if err != nil {
 		return err
 	}
-	return writeSamplerOutputs(rc, "hmc", in, run, 0)
+	return writeSamplerOutputs(rc, samplerOutput{kind: "hmc", in: in, bounds: p.Bounds}, run)
 }
 
 func runMCLMC(ctx context.Context, rc *RunContext) error {
@@ -102,7 +102,7 @@ func runMCLMC(ctx context.Context, rc *RunContext) error {
 	if err := decode(rc.Params, &p); err != nil {
 		return err
 	}
-	in, err := loadSamplerInput(rc)
+	in, err := loadSamplerInput(rc, p.samplerParams)
 	if err != nil {
 		return err
 	}
@@ -124,5 +124,9 @@ func runMCLMC(ctx context.Context, rc *RunContext) error {
 	if err != nil {
 		return err
 	}
-	return writeSamplerOutputs(rc, "mclmc", in, run, 0)
+	out := samplerOutput{kind: "mclmc", in: in, bounds: p.Bounds}
+	if p.StepSize == 0 {
+		out.energyVar = p.EnergyVar
+	}
+	return writeSamplerOutputs(rc, out, run)
 }

@@ -1,11 +1,15 @@
 package kinds
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -15,6 +19,7 @@ import (
 	"github.com/llcflow/llcflow/models"
 	"github.com/llcflow/llcflow/npy"
 	"github.com/llcflow/llcflow/samplers"
+	"github.com/llcflow/llcflow/targets"
 )
 
 // fileTrace is the per-draw trace of a sampler node: one row per chain and
@@ -32,6 +37,8 @@ func commonSamplerAttrs() []Attr {
 		positive(Attr{Name: "beta0", Type: Number, Default: 1.0, Doc: "nβ = beta0·n/log n unless n_beta is set"}),
 		positive(Attr{Name: "n_beta", Type: Number, Optional: true, Doc: "nβ, overriding beta0"}),
 		nonNegative(Attr{Name: "init_noise", Type: Number, Default: 0.001, Doc: "standard deviation of the noise added to w* to start each chain"}),
+		{Name: "bounds", Type: NumList, Optional: true, Doc: "[lower, upper]: a box with reflecting walls on every coordinate, which the chains never leave"},
+		nonNegative(Attr{Name: "seed", Type: Int, Default: 0.0, Doc: "seed; it enters the key, from which every chain's random stream is drawn"}),
 	}
 }
 
@@ -47,7 +54,7 @@ func init() {
 	register(&Kind{
 		Type:    "sampler",
 		Name:    "sgld",
-		Version: "sgld/1",
+		Version: "sgld/2",
 		Attrs:   attrs,
 		Check:   checkSGLD,
 		Run:     runSGLD,
@@ -55,11 +62,12 @@ func init() {
 }
 
 type samplerParams struct {
-	Chains    int      `json:"chains"`
-	Gamma     float64  `json:"gamma"`
-	Beta0     float64  `json:"beta0"`
-	NBeta     *float64 `json:"n_beta"`
-	InitNoise float64  `json:"init_noise"`
+	Chains    int       `json:"chains"`
+	Gamma     float64   `json:"gamma"`
+	Beta0     float64   `json:"beta0"`
+	NBeta     *float64  `json:"n_beta"`
+	InitNoise float64   `json:"init_noise"`
+	Bounds    []float64 `json:"bounds"`
 }
 
 type sgldParams struct {
@@ -72,10 +80,22 @@ type sgldParams struct {
 	Precond   string  `json:"precond"`
 }
 
-// checkSamplerInput requires exactly one of erm and target.
+// checkSamplerInput requires exactly one of erm and target, and bounds of
+// the form [lower, upper] when they are given.
 func checkSamplerInput(params map[string]any) []dsl.FieldError {
 	_, hasERM := params["erm"]
 	_, hasTarget := params["target"]
+	if bounds, ok := params["bounds"].([]any); ok {
+		var lower, upper float64
+		if len(bounds) == 2 {
+			lower, _ = bounds[0].(float64)
+			upper, _ = bounds[1].(float64)
+		}
+		if len(bounds) != 2 || !(lower < upper) {
+			return []dsl.FieldError{{Attr: "bounds", Summary: "Invalid value",
+				Detail: fmt.Sprintf("bounds must be [lower, upper] with lower < upper, got %v.", bounds)}}
+		}
+	}
 	switch {
 	case hasERM && hasTarget:
 		return []dsl.FieldError{{Attr: "target", Summary: "Conflicting arguments",
@@ -122,18 +142,38 @@ type samplerInput struct {
 	n, d  int
 	// target is set when the input is a target node.
 	target *targetResult
+	// lambdaTrue is the asymptotic λ, nil when unknown.
+	lambdaTrue *float64
 }
 
-// loadSamplerInput reads the sampler's erm or target input.
-func loadSamplerInput(rc *RunContext) (*samplerInput, error) {
+// loadSamplerInput reads the sampler's erm or target input and restricts
+// its potential to the sampler's bounds, when they are given.
+func loadSamplerInput(rc *RunContext, p samplerParams) (*samplerInput, error) {
+	var in *samplerInput
 	if dir, ok := rc.Inputs["target"]; ok {
 		res, t, err := loadTarget(dir)
 		if err != nil {
 			return nil, err
 		}
-		return &samplerInput{runID: filepath.Base(dir), pot: t, wStar: t.WStar(), n: t.N(), d: t.Dim(), target: res}, nil
+		in = &samplerInput{runID: filepath.Base(dir), pot: t, wStar: t.WStar(), n: t.N(), d: t.Dim(), target: res}
+		if lambda, ok := res.Lambda.(float64); ok {
+			in.lambdaTrue = &lambda
+		}
+	} else {
+		var err error
+		if in, err = loadERM(rc); err != nil {
+			return nil, err
+		}
 	}
-	return loadERM(rc)
+	if len(p.Bounds) == 2 {
+		lower, upper := samplers.UniformBox(in.d, p.Bounds[0], p.Bounds[1])
+		boxed, err := samplers.WithBox(in.pot, lower, upper)
+		if err != nil {
+			return nil, fmt.Errorf("bounds: %w", err)
+		}
+		in.pot = boxed
+	}
+	return in, nil
 }
 
 func loadERM(rc *RunContext) (*samplerInput, error) {
@@ -142,7 +182,12 @@ func loadERM(rc *RunContext) (*samplerInput, error) {
 	if err := readJSON(filepath.Join(dir, "result.json"), &res); err != nil {
 		return nil, fmt.Errorf("read erm result: %w", err)
 	}
-	x, y, n, inDim, outDim, err := readDataset(rc.RunDir(res.DatasetRunID))
+	datasetDir := rc.RunDir(res.DatasetRunID)
+	x, y, n, inDim, outDim, err := readDataset(datasetDir)
+	if err != nil {
+		return nil, err
+	}
+	lambdaTrue, err := linearLambda(res.Model, datasetDir)
 	if err != nil {
 		return nil, err
 	}
@@ -161,7 +206,32 @@ func loadERM(rc *RunContext) (*samplerInput, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &samplerInput{runID: filepath.Base(dir), pot: reg, wStar: wStar, n: n, d: len(wStar)}, nil
+	return &samplerInput{runID: filepath.Base(dir), pot: reg, wStar: wStar, n: n, d: len(wStar),
+		lambdaTrue: lambdaTrue}, nil
+}
+
+// linearLambda returns the learning coefficient of a deep linear network
+// student (identity activation, no biases; reduced-rank regression with
+// one hidden layer) at a teacher of rank r, which the dataset records as
+// teacher_rank in its result.json. It returns nil for other students, for
+// datasets that record no rank, and for a rank that the student cannot
+// realize (r above its narrowest width).
+func linearLambda(model mlpParams, datasetDir string) (*float64, error) {
+	if model.Activation != "identity" || model.Bias || len(model.Widths) < 2 {
+		return nil, nil
+	}
+	var data struct {
+		TeacherRank *int `json:"teacher_rank"`
+	}
+	if err := readJSON(filepath.Join(datasetDir, "result.json"), &data); err != nil {
+		return nil, fmt.Errorf("read dataset result: %w", err)
+	}
+	r := data.TeacherRank
+	if r == nil || *r < 0 || *r > slices.Min(model.Widths) {
+		return nil, nil
+	}
+	lambda := targets.LambdaDLN(model.Widths, *r)
+	return &lambda, nil
 }
 
 func runSGLD(ctx context.Context, rc *RunContext) error {
@@ -169,7 +239,7 @@ func runSGLD(ctx context.Context, rc *RunContext) error {
 	if err := decode(rc.Params, &p); err != nil {
 		return err
 	}
-	in, err := loadSamplerInput(rc)
+	in, err := loadSamplerInput(rc, p.samplerParams)
 	if err != nil {
 		return err
 	}
@@ -213,7 +283,7 @@ func runSGLD(ctx context.Context, rc *RunContext) error {
 	if p.Precond == "none" {
 		eps = p.StepSize
 	}
-	return writeSamplerOutputs(rc, "sgld", in, run, eps)
+	return writeSamplerOutputs(rc, samplerOutput{kind: "sgld", in: in, sgldEps: eps, bounds: p.Bounds}, run)
 }
 
 // chainProgress turns per-chain step counts into node progress.
@@ -235,36 +305,152 @@ func chainProgress(rc *RunContext, chains int, total float64) func(chain, done, 
 	}
 }
 
-// samplerResult is a sampler node's result.json.
+// samplerResult is a sampler node's result.json. Every number in it is
+// deterministic: the same node gives the same bytes on every run. Numbers
+// that depend on time (ESS per second, work-normalized variance by time)
+// are not stored, because wall time is provenance; they follow from
+// provenance.json's wall_seconds as ess_bulk/wall_seconds and
+// llc_se²·wall_seconds (samplers.NewEfficiency).
 type samplerResult struct {
-	Kind        string           `json:"kind"`
-	FamilyID    string           `json:"family_id"`
-	D           int              `json:"d"`
-	N           int              `json:"n"`
-	NBeta       float64          `json:"n_beta"`
-	Gamma       float64          `json:"gamma"`
-	Chains      int              `json:"chains"`
-	Draws       int              `json:"draws"`
-	LossStar    any              `json:"loss_star"`
-	LLCMean     any              `json:"llc_mean"`
-	LLCSE       any              `json:"llc_se"`
-	ChainMeans  []any            `json:"chain_means"`
-	ESSBulk     any              `json:"ess_bulk"`
-	ESSTail     any              `json:"ess_tail"`
-	RHat        any              `json:"rhat"`
-	LambdaTrue  any              `json:"lambda_true"`
-	LambdaExact any              `json:"lambda_exact"`
-	Work        samplers.Work    `json:"work"`
-	Stats       map[string]any   `json:"stats"`
-	ChainStats  []map[string]any `json:"chain_stats"`
+	Kind       string  `json:"kind"`
+	FamilyID   string  `json:"family_id"`
+	D          int     `json:"d"`
+	N          int     `json:"n"`
+	NBeta      float64 `json:"n_beta"`
+	Gamma      float64 `json:"gamma"`
+	Chains     int     `json:"chains"`
+	Draws      int     `json:"draws"`
+	LossStar   any     `json:"loss_star"`
+	LLCMean    any     `json:"llc_mean"`
+	LLCSE      any     `json:"llc_se"`
+	ChainMeans []any   `json:"chain_means"`
+	ESSBulk    any     `json:"ess_bulk"`
+	ESSTail    any     `json:"ess_tail"`
+	RHat       any     `json:"rhat"`
+	// ESSMean is the ESS of the plain mean, and LLCSEMean = sd/√ESSMean
+	// the more cautious standard error that goes with it.
+	ESSMean   any `json:"ess_mean"`
+	LLCSEMean any `json:"llc_se_mean"`
+	// LambdaTrue is the asymptotic λ of the input, when known, and
+	// LambdaExact the exact value at this nβ and γ (tables A–C targets).
+	LambdaTrue  any           `json:"lambda_true"`
+	LambdaExact any           `json:"lambda_exact"`
+	Work        samplers.Work `json:"work"`
+	// ESSPerFDE and WNVFDE divide by every gradient, warmup and tuning
+	// included; the _sampling variants by the gradients of the recorded
+	// steps only.
+	ESSPerFDE         any `json:"ess_per_fde"`
+	WNVFDE            any `json:"wnv_fde"`
+	ESSPerFDESampling any `json:"ess_per_fde_sampling"`
+	WNVFDESampling    any `json:"wnv_fde_sampling"`
+	// Bounds is the sampler's box [lower, upper], when it has one.
+	Bounds     []float64        `json:"bounds,omitempty"`
+	Stats      map[string]any   `json:"stats"`
+	ChainStats []map[string]any `json:"chain_stats"`
+	// Warnings lists the health checks the run failed, in words.
+	Warnings []string `json:"warnings"`
 }
 
-// writeSamplerOutputs writes trace.csv and result.json. sgldEps is the
-// step size of an unpreconditioned SGLD run, whose exact value on a
-// quadratic target includes the step-size bias, and 0 otherwise.
-func writeSamplerOutputs(rc *RunContext, kind string, in *samplerInput, run *samplers.Run, sgldEps float64) error {
+// samplerOutput is what writeSamplerOutputs needs besides the run.
+type samplerOutput struct {
+	kind string
+	in   *samplerInput
+	// sgldEps is the step size of an unpreconditioned SGLD run, whose
+	// exact value on a quadratic target includes the step-size bias, and
+	// 0 otherwise.
+	sgldEps float64
+	bounds  []float64
+	// energyVar is MCLMC's tuning target for E[ΔE²]/d, 0 for the others.
+	energyVar float64
+}
+
+// writeSamplerOutputs writes trace.csv and result.json.
+func writeSamplerOutputs(rc *RunContext, out samplerOutput, run *samplers.Run) error {
 	est := samplers.Summarize(run)
-	var trace strings.Builder
+	if err := writeFile(rc.Dir, fileTrace, formatTrace(run)); err != nil {
+		return err
+	}
+	if math.IsNaN(est.LLCMean) || math.IsInf(est.LLCMean, 0) {
+		return fmt.Errorf("the LLC estimate is %v; the chains produced no finite draws", est.LLCMean)
+	}
+	fmt.Fprintf(rc.Log, "%s: llc = %.4g ± %.2g (ESS bulk %.0f, R̂ %.3f, %.4g FDE)\n", out.kind,
+		est.LLCMean, est.LLCSE, est.ESSBulk, est.RHat, run.Work.GradFDE)
+	in := out.in
+	lambdaTrue, lambdaExact := any(nil), any(nil)
+	if in.lambdaTrue != nil {
+		lambdaTrue = finite(*in.lambdaTrue)
+	}
+	if in.target != nil {
+		if v, ok := exactLLC(in.target.Kind, in.target.Params, run.NBeta, run.Gamma, out.sgldEps); ok && out.bounds == nil {
+			lambdaExact = finite(v)
+		}
+	}
+	res := samplerResult{
+		LambdaTrue: lambdaTrue, LambdaExact: lambdaExact,
+		Kind: out.kind, FamilyID: in.runID, D: in.d, N: in.n, NBeta: run.NBeta, Gamma: run.Gamma,
+		Chains: len(run.Chains), Draws: est.Draws, LossStar: finite(run.LossStar),
+		LLCMean: finite(est.LLCMean), LLCSE: finite(est.LLCSE), ChainMeans: finiteSlice(est.ChainMeans),
+		ESSBulk: finite(est.ESSBulk), ESSTail: finite(est.ESSTail), RHat: finite(est.RHat),
+		ESSMean: finite(est.ESSMean), LLCSEMean: finite(est.LLCSE * math.Sqrt(est.ESSBulk/est.ESSMean)),
+		Work: run.Work, Bounds: out.bounds,
+		Stats: finiteMap(run.Stats), ChainStats: make([]map[string]any, len(run.Chains)),
+		Warnings: healthWarnings(out, est, run),
+	}
+	total := samplers.NewEfficiency(est, run.Work.GradFDE)
+	sampling := samplers.NewEfficiency(est, run.Work.GradFDESampling)
+	res.ESSPerFDE, res.WNVFDE = finite(total.ESSPerWork), finite(total.WNV)
+	res.ESSPerFDESampling, res.WNVFDESampling = finite(sampling.ESSPerWork), finite(sampling.WNV)
+	for c, ch := range run.Chains {
+		res.ChainStats[c] = finiteMap(ch.Stats)
+	}
+	for _, w := range res.Warnings {
+		fmt.Fprintf(rc.Log, "warning: %s\n", w)
+	}
+	return writeJSON(rc.Dir, "result.json", res)
+}
+
+// Thresholds of the health checks. R̂ ≤ 1.01 and a bulk ESS of at least
+// 100 per chain are the recommendations of Vehtari et al. (2021).
+const (
+	healthMaxRHat         = 1.01
+	healthMinESSPerChain  = 100
+	healthEnergyVarFactor = 2
+)
+
+// healthWarnings returns the health checks that a run fails: chains that
+// disagree, too few effective draws, HMC divergences after warmup, an
+// MCLMC energy error far above its target, and a negative estimate.
+func healthWarnings(out samplerOutput, est samplers.Estimate, run *samplers.Run) []string {
+	warnings := []string{}
+	if est.RHat > healthMaxRHat {
+		warnings = append(warnings, fmt.Sprintf("R-hat %.3f exceeds %g: the chains disagree, so "+
+			"run more draws or more chains", est.RHat, healthMaxRHat))
+	}
+	if minESS := float64(healthMinESSPerChain * len(run.Chains)); est.ESSBulk < minESS {
+		warnings = append(warnings, fmt.Sprintf("bulk ESS %.0f is below %.0f (100 per chain): "+
+			"the standard error is unreliable, so run more draws", est.ESSBulk, minESS))
+	}
+	if div := run.Stats["divergences"]; div > 0 {
+		warnings = append(warnings, fmt.Sprintf("%.0f divergent transitions after warmup: the "+
+			"estimate may be biased, so raise target_accept or lower step_size", div))
+	}
+	if out.energyVar > 0 && run.Stats["energy_var"] > healthEnergyVarFactor*out.energyVar {
+		warnings = append(warnings, fmt.Sprintf("energy error variance per dimension %.3g is "+
+			"more than %g times the target %g: give a smaller step_size or energy_var",
+			run.Stats["energy_var"], float64(healthEnergyVarFactor), out.energyVar))
+	}
+	if est.LLCMean < 0 {
+		warnings = append(warnings, "the LLC estimate is negative: w* is not a local minimum, "+
+			"so train longer or lower the step size")
+	}
+	return warnings
+}
+
+// formatTrace returns trace.csv: a header, then one row per chain and
+// draw with the columns chain, draw, step, loss, llc and the per-draw
+// series in name order. Numbers are written in the shortest form that
+// parses back to the same float64, so ReadTrace restores every bit.
+func formatTrace(run *samplers.Run) []byte {
 	var series []string
 	if len(run.Chains) > 0 {
 		for name := range run.Chains[0].Series {
@@ -272,46 +458,95 @@ func writeSamplerOutputs(rc *RunContext, kind string, in *samplerInput, run *sam
 		}
 		sort.Strings(series)
 	}
-	trace.WriteString("chain,draw,step,loss,llc")
-	for _, s := range series {
-		trace.WriteString("," + s)
+	var b strings.Builder
+	b.WriteString("chain,draw,step,loss,llc")
+	for _, name := range series {
+		b.WriteString("," + name)
 	}
-	trace.WriteString("\n")
-	chainStats := make([]map[string]any, len(run.Chains))
+	b.WriteString("\n")
 	for c, ch := range run.Chains {
-		chainStats[c] = finiteMap(ch.Stats)
 		for i, loss := range ch.Loss {
 			llc := run.NBeta * (loss - run.LossStar)
-			trace.WriteString(strconv.Itoa(c) + "," + strconv.Itoa(i) + "," + strconv.Itoa(ch.Step[i]) + "," +
+			b.WriteString(strconv.Itoa(c) + "," + strconv.Itoa(i) + "," + strconv.Itoa(ch.Step[i]) + "," +
 				fmtFloat(loss) + "," + fmtFloat(llc))
-			for _, s := range series {
-				trace.WriteString("," + fmtFloat(ch.Series[s][i]))
+			for _, name := range series {
+				b.WriteString("," + fmtFloat(ch.Series[name][i]))
 			}
-			trace.WriteString("\n")
+			b.WriteString("\n")
 		}
 	}
-	if err := writeFile(rc.Dir, fileTrace, []byte(trace.String())); err != nil {
+	return []byte(b.String())
+}
+
+// Trace is a sampler node's trace.csv read back.
+type Trace struct {
+	// Series names the per-draw signal columns after llc, in file order.
+	Series []string
+	// Chains holds, per chain, the steps, losses and series of its draws
+	// (Stats is nil), and LLC the matching λ_t = nβ·(L_t − L_n(w*)).
+	Chains []samplers.ChainTrace
+	LLC    [][]float64
+}
+
+// ReadTrace reads a sampler node's trace.csv. Rows must come chain by
+// chain with draws numbered from 0, as the sampler kinds write them.
+func ReadTrace(path string) (*Trace, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read trace: %w", err)
+	}
+	records, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
+	if err != nil {
+		return nil, fmt.Errorf("parse trace %s: %w", path, err)
+	}
+	fixed := []string{"chain", "draw", "step", "loss", "llc"}
+	if len(records) == 0 || len(records[0]) < len(fixed) || !slices.Equal(records[0][:len(fixed)], fixed) {
+		return nil, fmt.Errorf("trace %s: header must start with %s", path, strings.Join(fixed, ","))
+	}
+	tr := &Trace{Series: records[0][len(fixed):]}
+	for row, rec := range records[1:] {
+		if err := tr.appendRow(rec); err != nil {
+			return nil, fmt.Errorf("trace %s line %d: %w", path, row+2, err)
+		}
+	}
+	return tr, nil
+}
+
+// appendRow parses one trace row and appends it to its chain.
+func (tr *Trace) appendRow(rec []string) error {
+	chain, errChain := strconv.Atoi(rec[0])
+	draw, errDraw := strconv.Atoi(rec[1])
+	step, errStep := strconv.Atoi(rec[2])
+	if err := errors.Join(errChain, errDraw, errStep); err != nil {
 		return err
 	}
-	if math.IsNaN(est.LLCMean) || math.IsInf(est.LLCMean, 0) {
-		return fmt.Errorf("the LLC estimate is %v; the chains produced no finite draws", est.LLCMean)
-	}
-	fmt.Fprintf(rc.Log, "%s: llc = %.4g ± %.2g (ESS bulk %.0f, R̂ %.3f)\n", kind, est.LLCMean, est.LLCSE, est.ESSBulk, est.RHat)
-	var lambdaTrue, lambdaExact any
-	if in.target != nil {
-		lambdaTrue = in.target.Lambda
-		if v, ok := exactLLC(in.target.Kind, in.target.Params, run.NBeta, run.Gamma, sgldEps); ok {
-			lambdaExact = finite(v)
+	if chain == len(tr.Chains) && draw == 0 {
+		ch := samplers.ChainTrace{Series: map[string][]float64{}}
+		for _, name := range tr.Series {
+			ch.Series[name] = nil
 		}
+		tr.Chains = append(tr.Chains, ch)
+		tr.LLC = append(tr.LLC, nil)
 	}
-	return writeJSON(rc.Dir, "result.json", samplerResult{
-		LambdaTrue: lambdaTrue, LambdaExact: lambdaExact,
-		Kind: kind, FamilyID: in.runID, D: in.d, N: in.n, NBeta: run.NBeta, Gamma: run.Gamma,
-		Chains: len(run.Chains), Draws: est.Draws, LossStar: finite(run.LossStar),
-		LLCMean: finite(est.LLCMean), LLCSE: finite(est.LLCSE), ChainMeans: finiteSlice(est.ChainMeans),
-		ESSBulk: finite(est.ESSBulk), ESSTail: finite(est.ESSTail), RHat: finite(est.RHat),
-		Work: run.Work, Stats: finiteMap(run.Stats), ChainStats: chainStats,
-	})
+	if chain != len(tr.Chains)-1 || draw != len(tr.Chains[chain].Loss) {
+		return fmt.Errorf("row of chain %d draw %d is out of order", chain, draw)
+	}
+	values := make([]float64, len(rec)-3)
+	for i, field := range rec[3:] {
+		v, err := strconv.ParseFloat(field, 64)
+		if err != nil {
+			return err
+		}
+		values[i] = v
+	}
+	ch := &tr.Chains[chain]
+	ch.Step = append(ch.Step, step)
+	ch.Loss = append(ch.Loss, values[0])
+	tr.LLC[chain] = append(tr.LLC[chain], values[1])
+	for i, name := range tr.Series {
+		ch.Series[name] = append(ch.Series[name], values[2+i])
+	}
+	return nil
 }
 
 func fmtFloat(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }

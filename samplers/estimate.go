@@ -17,6 +17,10 @@ type Estimate struct {
 	// ESSBulk, ESSTail and RHat are the diagnostics of the λ_t chains (see
 	// package diagnostics).
 	ESSBulk, ESSTail, RHat float64
+	// ESSMean is the ESS of the mean of the λ_t themselves, without rank
+	// normalization. It is smaller than ESSBulk when rare excursions carry
+	// much of the variance, so sd/√ESSMean is a second, more cautious SE.
+	ESSMean float64
 	// Draws is the number of draws per chain.
 	Draws int
 }
@@ -35,7 +39,7 @@ func Summarize(run *Run) Estimate {
 	}
 	est := Estimate{
 		LLCMean: math.NaN(), LLCSE: math.NaN(), ESSBulk: math.NaN(), ESSTail: math.NaN(),
-		RHat: math.NaN(), Draws: draws, ChainMeans: make([]float64, len(run.Chains)),
+		RHat: math.NaN(), ESSMean: math.NaN(), Draws: draws, ChainMeans: make([]float64, len(run.Chains)),
 	}
 	if draws == 0 {
 		for c := range est.ChainMeans {
@@ -70,6 +74,28 @@ func Summarize(run *Run) Estimate {
 	est.ESSBulk = diagnostics.ESSBulk(llc)
 	est.ESSTail = diagnostics.ESSTail(llc)
 	est.RHat = diagnostics.RHat(llc)
+	est.ESSMean = diagnostics.ESSMean(llc)
 	est.LLCSE = sd / math.Sqrt(est.ESSBulk)
 	return est
+}
+
+// Efficiency is the cost of an estimate per unit of work, where the work
+// is counted in FDE or in seconds.
+type Efficiency struct {
+	// ESSPerWork is ESS_bulk / work.
+	ESSPerWork float64
+	// WNV is the work-normalized variance SE²·work = (sd²/ESS_bulk)·work:
+	// the variance of the estimate that one unit of work would buy. Lower
+	// is better, and it does not depend on the run length.
+	WNV float64
+}
+
+// NewEfficiency returns the efficiency of est for work, such as
+// Work.GradFDE (warmup and tuning included) or the wall time in seconds.
+// It is NaN when work is not positive or the estimate has no SE.
+func NewEfficiency(est Estimate, work float64) Efficiency {
+	if !(work > 0) {
+		return Efficiency{ESSPerWork: math.NaN(), WNV: math.NaN()}
+	}
+	return Efficiency{ESSPerWork: est.ESSBulk / work, WNV: est.LLCSE * est.LLCSE * work}
 }
