@@ -400,6 +400,20 @@ func TestNodeErrorNotRetried(t *testing.T) {
 	}
 }
 
+func TestInterruptedWorkerRetried(t *testing.T) {
+	f := newFixture(t)
+	f.opts.Retries = 1
+	e := f.executor(t)
+	a := node(f.store, "interrupted", map[string]any{"interrupted": true})
+	err := e.Run(context.Background(), a, nil)
+	if err == nil || !strings.Contains(err.Error(), "without recording a failure") {
+		t.Fatalf("err = %v, want one that says exec-node recorded no failure", err)
+	}
+	if n := len(nodeSandboxes(f.srv, a.RunID)); n != 2 {
+		t.Errorf("%d node sandboxes, want 2: an exit without a failure record is retried", n)
+	}
+}
+
 func TestLostOutputDownloadedAgain(t *testing.T) {
 	f := newFixture(t)
 	e := f.executor(t)

@@ -10,7 +10,8 @@ package modal
 // Exit statuses shared by the scripts:
 //
 //	0   success
-//	1   the node failed (exec-node exited with a status below 128)
+//	1   the node failed (exec-node exited with a status below 128 and
+//	    wrote a new failure record)
 //	3   a requested run is not on the volume (fetch only)
 //	75  a transient failure of the worker (a short read, a failed write)
 //	76  the worker binary is missing from the volume or corrupt
@@ -80,13 +81,21 @@ for id in "$@"; do
 	[ -f "$mount/$id/manifest.json" ] || fail 77 "input run $id is not on the volume"
 done
 printf '%s' "$spec" > "$work/spec.json" || fail 75 "write the node spec"
+record="$mount/failed/$run/error.json"
+before=$(sha256sum < "$record" 2>/dev/null)
 "$bin" exec-node --executor=modal "$work/spec.json" 1>&2
 rc=$?
 if [ "$rc" -ge 128 ]; then
 	fail "$rc" "exec-node was killed by signal $((rc - 128))"
 fi
 if [ "$rc" -ne 0 ]; then
-	record="$mount/failed/$run/error.json"
+	# A node failure writes a new error record. Without one, exec-node was
+	# interrupted (SIGTERM, a checkpoint) or rejected the spec, and a retry
+	# either finishes the node or fails again with the same message.
+	after=$(sha256sum < "$record" 2>/dev/null)
+	if [ ! -f "$record" ] || [ "$after" = "$before" ]; then
+		fail 75 "exec-node exited with status $rc without recording a failure"
+	fi
 	if [ -f "$record" ]; then
 		echo "llcflow-worker: error record $record:" >&2
 		cat "$record" >&2

@@ -9,8 +9,9 @@
 // Like exec-node it exits 0 at once when a valid run is already in the
 // store (unless the spec has force set), and 1 after recording a failure
 // in <store>/failed/<run_id>/. Parameters that change its behaviour:
-// "fail" (true: fail the node) and "sleep_ms" (wait that long first, for
-// tests of cancellation).
+// "fail" (true: fail the node), "interrupted" (true: exit 1 without a
+// failure record, as exec-node does on SIGTERM) and "sleep_ms" (wait that
+// long first, for tests of cancellation).
 package main
 
 import (
@@ -93,6 +94,9 @@ func run(specFile, executor string) error {
 	prov := store.Provenance{Address: s.Address, Executor: executor}
 	if ms, ok := s.Params["sleep_ms"].(float64); ok {
 		time.Sleep(time.Duration(ms) * time.Millisecond)
+	}
+	if interrupted, _ := s.Params["interrupted"].(bool); interrupted {
+		return errors.New("interrupted")
 	}
 	if fail, _ := s.Params["fail"].(bool); fail {
 		cause := errors.New("the node was asked to fail")
