@@ -1,9 +1,8 @@
 // Command fakeworker replaces `llcflow exec-node` in tests of the Modal
 // executor. It takes the same arguments, exits with the same codes and
 // writes the same store layout. `fakeworker exec-node [--executor=NAME]
-// SPEC_FILE` checks that every
-// input is a valid run of the spec's store, then writes the node's run
-// through a store transaction. Its result.json holds the node's "value"
+// SPEC_FILE` checks that every input is a valid run of the spec's store,
+// then writes the node's run through a store transaction. Its result.json holds the node's "value"
 // parameter plus the values of its inputs, so a wrong or missing input
 // changes the bytes.
 //
