@@ -2,7 +2,6 @@ package datasets
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/llcflow/llcflow/models"
 	"github.com/llcflow/llcflow/rng"
@@ -14,18 +13,15 @@ type TeacherStudent struct {
 	N int
 	// InDim is the input dimension. It must equal Teacher.Widths[0].
 	InDim int
-	// XDist is the input distribution. Only "gauss_iso", x ~ N(0, I), is
-	// implemented.
-	XDist string
+	// Inputs is the distribution of x.
+	Inputs Inputs
 	// Teacher is the MLP whose output is the regression function.
 	Teacher models.MLP
 	// TeacherInit is the teacher's weight scheme, "he" or "xavier". Its
 	// biases are zero.
 	TeacherInit string
-	// NoiseKind is the noise distribution. Only "gauss" is implemented.
-	NoiseKind string
-	// NoiseScale is the noise standard deviation σ, at least 0.
-	NoiseScale float64
+	// Noise is the label noise.
+	Noise Noise
 }
 
 // Generate draws the teacher's weights, then x row by row, then the noise
@@ -41,18 +37,9 @@ func (c TeacherStudent) Generate(r *rng.Rand) (x, y, teacherW []float64, err err
 	if err := teacher.Init(teacherW, r, c.TeacherInit); err != nil {
 		return nil, nil, nil, fmt.Errorf("teacher: %w", err)
 	}
-
-	// gauss_iso: x_ij ~ N(0, 1) independently.
-	x = make([]float64, c.N*c.InDim)
-	r.FillNorm(x)
-
-	y, err = teacher.Predict(teacherW, x, c.N)
+	x, y, err = sample(r, c.N, c.Inputs, c.Noise, teacher, teacherW)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("teacher: %w", err)
-	}
-	// gauss: y_ij = f0(x_i)_j + σ·ξ_ij with ξ_ij ~ N(0, 1).
-	for i := range y {
-		y[i] += c.NoiseScale * r.Norm()
+		return nil, nil, nil, err
 	}
 	return x, y, teacherW, nil
 }
@@ -61,14 +48,11 @@ func (c TeacherStudent) validate() (*models.MLP, error) {
 	if c.N < 1 {
 		return nil, fmt.Errorf("teacher-student n = %d is invalid, want at least 1", c.N)
 	}
-	if c.XDist != "gauss_iso" {
-		return nil, fmt.Errorf("x_dist %q is not implemented, want \"gauss_iso\"", c.XDist)
+	if err := c.Inputs.validate(); err != nil {
+		return nil, err
 	}
-	if c.NoiseKind != "gauss" {
-		return nil, fmt.Errorf("noise kind %q is not implemented, want \"gauss\"", c.NoiseKind)
-	}
-	if !(c.NoiseScale >= 0) || math.IsInf(c.NoiseScale, 0) {
-		return nil, fmt.Errorf("noise scale %v is invalid, want a finite value of at least 0", c.NoiseScale)
+	if err := c.Noise.validate(); err != nil {
+		return nil, err
 	}
 	teacher, err := models.NewMLP(c.Teacher.Widths, c.Teacher.Activation, c.Teacher.Bias)
 	if err != nil {
@@ -79,4 +63,19 @@ func (c TeacherStudent) validate() (*models.MLP, error) {
 			teacher.Widths, teacher.Widths[0], c.InDim)
 	}
 	return teacher, nil
+}
+
+// sample draws n inputs, then the noise of every target, after the
+// teacher's weights have been drawn from the same stream.
+func sample(r *rng.Rand, n int, inputs Inputs, noise Noise, teacher *models.MLP, teacherW []float64) (x, y []float64, err error) {
+	x, err = inputs.draw(r, n, teacher.Widths[0])
+	if err != nil {
+		return nil, nil, err
+	}
+	y, err = teacher.Predict(teacherW, x, n)
+	if err != nil {
+		return nil, nil, fmt.Errorf("teacher: %w", err)
+	}
+	noise.add(r, y)
+	return x, y, nil
 }

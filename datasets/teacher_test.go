@@ -11,9 +11,9 @@ import (
 
 func config(n int) TeacherStudent {
 	return TeacherStudent{
-		N: n, InDim: 3, XDist: "gauss_iso",
+		N: n, InDim: 3, Inputs: Inputs{Dist: "gauss_iso"},
 		Teacher:     models.MLP{Widths: []int{3, 5, 2}, Activation: "tanh", Bias: true},
-		TeacherInit: "he", NoiseKind: "gauss", NoiseScale: 0.3,
+		TeacherInit: "he", Noise: Noise{Kind: "gauss", Scale: 0.3},
 	}
 }
 
@@ -99,7 +99,7 @@ func TestGenerateMoments(t *testing.T) {
 	for i := range y {
 		noise[i] = y[i] - f0[i]
 	}
-	sigma2 := c.NoiseScale * c.NoiseScale
+	sigma2 := c.Noise.Scale * c.Noise.Scale
 	mean, variance := meanVar(noise)
 	m := float64(len(noise))
 	if se := math.Sqrt(sigma2 / m); math.Abs(mean) > 4*se {
@@ -112,7 +112,7 @@ func TestGenerateMoments(t *testing.T) {
 
 func TestGenerateWithoutNoiseMatchesTeacher(t *testing.T) {
 	c := config(30)
-	c.NoiseScale = 0
+	c.Noise.Scale = 0
 	x, y, w, err := c.Generate(rng.New("noiseless", "dataset", 0))
 	if err != nil {
 		t.Fatal(err)
@@ -157,11 +157,11 @@ func TestGenerateRejectsInvalidConfig(t *testing.T) {
 		modify func(*TeacherStudent)
 		want   string
 	}{
-		{"x_dist", func(c *TeacherStudent) { c.XDist = "mixture" }, `"mixture" is not implemented`},
-		{"noise kind", func(c *TeacherStudent) { c.NoiseKind = "student_t" }, `"student_t" is not implemented`},
+		{"x_dist", func(c *TeacherStudent) { c.Inputs.Dist = "mixture" }, `"mixture" is not implemented`},
+		{"noise kind", func(c *TeacherStudent) { c.Noise.Kind = "student_t" }, `"student_t" is not implemented`},
 		{"in_dim", func(c *TeacherStudent) { c.InDim = 4 }, "in_dim is 4"},
 		{"n", func(c *TeacherStudent) { c.N = 0 }, "n = 0"},
-		{"noise scale", func(c *TeacherStudent) { c.NoiseScale = -1 }, "noise scale -1"},
+		{"noise scale", func(c *TeacherStudent) { c.Noise.Scale = -1 }, "noise scale -1"},
 		{"init", func(c *TeacherStudent) { c.TeacherInit = "orthogonal" }, `"orthogonal"`},
 		{"activation", func(c *TeacherStudent) { c.Teacher.Activation = "swish" }, `"swish"`},
 	}

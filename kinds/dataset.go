@@ -92,29 +92,78 @@ func runTeacherStudent(ctx context.Context, rc *RunContext) error {
 		return fmt.Errorf("teacher: %w", err)
 	}
 	gen := datasets.TeacherStudent{
-		N: p.N, InDim: p.InDim, XDist: p.XDist,
+		N: p.N, InDim: p.InDim, Inputs: datasets.Inputs{Dist: p.XDist},
 		Teacher: *teacher, TeacherInit: p.Teacher.Init,
-		NoiseKind: p.Noise.Kind, NoiseScale: p.Noise.Scale,
+		Noise: datasets.Noise{Kind: p.Noise.Kind, Scale: p.Noise.Scale},
 	}
 	x, y, teacherW, err := gen.Generate(rng.New(rc.Key, "dataset", 0))
 	if err != nil {
 		return err
 	}
-	out := p.Teacher.Widths[len(p.Teacher.Widths)-1]
-	if err := npy.Write(filepath.Join(rc.Dir, fileX), []int{p.N, p.InDim}, x); err != nil {
+	return writeSynthetic(rc, syntheticData{
+		x: x, y: y, n: p.N, teacherW: teacherW,
+		result: datasetResult{
+			InDim: p.InDim, OutDim: p.Teacher.Widths[len(p.Teacher.Widths)-1],
+			Teacher: &teacherInfo{Widths: teacher.Widths, Activation: teacher.Activation, Bias: teacher.Bias},
+		},
+	})
+}
+
+// datasetResult is a dataset node's result.json. Erm nodes read it back.
+type datasetResult struct {
+	N      int `json:"n"`
+	InDim  int `json:"in_dim"`
+	OutDim int `json:"out_dim"`
+	// TeacherParams is the length of teacher.npy, 0 without a teacher.
+	TeacherParams int `json:"teacher_params"`
+	// Teacher is the architecture of teacher.npy, nil without a teacher.
+	Teacher *teacherInfo `json:"teacher,omitempty"`
+	// TrueRank is the rank r of the product of a linear teacher's
+	// matrices, which with the student's widths gives the learning
+	// coefficient (see lambdaTrue).
+	TrueRank *int `json:"true_rank,omitempty"`
+}
+
+// teacherInfo is the MLP whose parameter vector teacher.npy holds.
+type teacherInfo struct {
+	Widths     []int  `json:"widths"`
+	Activation string `json:"activation"`
+	Bias       bool   `json:"bias"`
+}
+
+// syntheticData is what a synthetic dataset node writes.
+type syntheticData struct {
+	x, y, teacherW []float64
+	n              int
+	result         datasetResult
+}
+
+// writeSynthetic writes x.npy, y.npy, teacher.npy and result.json.
+func writeSynthetic(rc *RunContext, d syntheticData) error {
+	res := d.result
+	res.N = d.n
+	res.TeacherParams = len(d.teacherW)
+	if err := npy.Write(filepath.Join(rc.Dir, fileX), []int{d.n, res.InDim}, d.x); err != nil {
 		return err
 	}
-	if err := npy.Write(filepath.Join(rc.Dir, fileY), []int{p.N, out}, y); err != nil {
+	if err := npy.Write(filepath.Join(rc.Dir, fileY), []int{d.n, res.OutDim}, d.y); err != nil {
 		return err
 	}
-	if err := npy.Write(filepath.Join(rc.Dir, fileTeacher), []int{len(teacherW)}, teacherW); err != nil {
+	if err := npy.Write(filepath.Join(rc.Dir, fileTeacher), []int{len(d.teacherW)}, d.teacherW); err != nil {
 		return err
 	}
 	fmt.Fprintf(rc.Log, "generated %d points, in_dim %d, out_dim %d, teacher with %d parameters\n",
-		p.N, p.InDim, out, len(teacherW))
-	return writeJSON(rc.Dir, "result.json", map[string]any{
-		"n": p.N, "in_dim": p.InDim, "out_dim": out, "teacher_params": len(teacherW),
-	})
+		d.n, res.InDim, res.OutDim, len(d.teacherW))
+	return writeJSON(rc.Dir, "result.json", res)
+}
+
+// readDatasetResult reads a dataset run's result.json.
+func readDatasetResult(dir string) (*datasetResult, error) {
+	var res datasetResult
+	if err := readJSON(filepath.Join(dir, "result.json"), &res); err != nil {
+		return nil, fmt.Errorf("read dataset result: %w", err)
+	}
+	return &res, nil
 }
 
 // readDataset loads X and Y from a dataset run directory.

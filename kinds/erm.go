@@ -46,14 +46,17 @@ func init() {
 			{Name: "optimizer", Type: Object, Doc: "full-batch optimizer", Fields: []Attr{
 				{Name: "kind", Type: String, Default: "adam", Enum: []string{"adam", "sgd"}},
 				positive(Attr{Name: "lr", Type: Number, Default: 0.01, Doc: "learning rate"}),
-				nonNegative(Attr{Name: "beta1", Type: Number, Default: 0.9}),
-				nonNegative(Attr{Name: "beta2", Type: Number, Default: 0.999}),
+				positive(Attr{Name: "beta1", Type: Number, Default: 0.9, Doc: "Adam's first-moment decay rate, in (0, 1)"}),
+				positive(Attr{Name: "beta2", Type: Number, Default: 0.999, Doc: "Adam's second-moment decay rate, in (0, 1)"}),
 				positive(Attr{Name: "eps", Type: Number, Default: 1e-8}),
 			}},
 			nonNegative(Attr{Name: "steps", Type: Int, Default: 2000.0, Doc: "full-batch training steps"}),
 			atLeast(Attr{Name: "log_every", Type: Int, Default: 10.0, Doc: "steps between points of the training curve"}, 1),
+			{Name: "init", Type: String, Optional: true, Enum: []string{"model", "teacher"},
+				Doc: "starting weights: \"model\" (the default) draws them by the model's init scheme, \"teacher\" copies the dataset's teacher, so that with steps = 0 the teacher is w*"},
 		},
-		Run: runERM,
+		Check: checkERM,
+		Run:   runERM,
 	})
 }
 
@@ -86,8 +89,18 @@ type ermParams struct {
 		Beta2 float64 `json:"beta2"`
 		Eps   float64 `json:"eps"`
 	} `json:"optimizer"`
-	Steps    int `json:"steps"`
-	LogEvery int `json:"log_every"`
+	Steps    int    `json:"steps"`
+	LogEvery int    `json:"log_every"`
+	Init     string `json:"init"`
+}
+
+// checkERM drops init = "model", which is what an absent init means, so
+// that both spellings give the same key.
+func checkERM(params map[string]any) []dsl.FieldError {
+	if params["init"] == "model" {
+		delete(params, "init")
+	}
+	return nil
 }
 
 // ermResult is the erm node's result.json. Samplers read it back.
@@ -100,6 +113,15 @@ type ermResult struct {
 	FinalLoss    any       `json:"final_loss"`
 	GradNorm     any       `json:"grad_norm"`
 	NotMinimum   bool      `json:"not_minimum"`
+	// Init is "model" or "teacher", the starting weights.
+	Init string `json:"init"`
+	// LambdaTrue is the learning coefficient λ of the model at the
+	// dataset's teacher when it is known in closed form (a linear
+	// teacher of known rank and a bias-free identity model that can
+	// realize it), and null otherwise. LambdaMultiplicity is its
+	// multiplicity m where known, else null.
+	LambdaTrue         any `json:"lambda_true"`
+	LambdaMultiplicity any `json:"lambda_multiplicity"`
 }
 
 func runERM(ctx context.Context, rc *RunContext) error {
@@ -116,8 +138,12 @@ func runERM(ctx context.Context, rc *RunContext) error {
 	if err != nil {
 		return err
 	}
-	w := make([]float64, mlp.NumParams())
-	if err := mlp.Init(w, rng.New(rc.Key, "init", 0), p.Model.Init); err != nil {
+	dataRes, err := readDatasetResult(dataDir)
+	if err != nil {
+		return err
+	}
+	w, err := initialWeights(rc, p, mlp, dataDir, dataRes)
+	if err != nil {
 		return err
 	}
 	reg, err := models.NewRegression(mlp, x, y, n, "mse")
@@ -155,11 +181,33 @@ func runERM(ctx context.Context, rc *RunContext) error {
 		fmt.Fprintf(rc.Log, "warning: gradient norm %g at w* exceeds %g, so w* is not a minimum and LLC estimates may come out negative; train longer or raise the learning rate\n",
 			res.GradNorm, gradNormWarning)
 	}
+	lambda, mult := lambdaTrue(dataRes, mlp)
 	return writeJSON(rc.Dir, "result.json", ermResult{
 		DatasetRunID: filepath.Base(dataDir),
 		Model:        p.Model, D: len(w), N: n, Steps: p.Steps,
 		FinalLoss: finite(res.FinalLoss), GradNorm: finite(res.GradNorm), NotMinimum: notMin,
+		Init: initName(p.Init), LambdaTrue: lambda, LambdaMultiplicity: mult,
 	})
+}
+
+func initName(init string) string {
+	if init == "" {
+		return "model"
+	}
+	return init
+}
+
+// initialWeights returns the weights training starts from: drawn by the
+// model's init scheme, or the dataset's teacher.
+func initialWeights(rc *RunContext, p ermParams, mlp *models.MLP, dataDir string, dataRes *datasetResult) ([]float64, error) {
+	w := make([]float64, mlp.NumParams())
+	if p.Init != "teacher" {
+		if err := mlp.Init(w, rng.New(rc.Key, "init", 0), p.Model.Init); err != nil {
+			return nil, err
+		}
+		return w, nil
+	}
+	return readTeacher(dataDir, dataRes, mlp)
 }
 
 // newModel builds the MLP of a model block and checks it against the data.

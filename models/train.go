@@ -8,8 +8,8 @@ import (
 	"github.com/llcflow/llcflow/samplers"
 )
 
-// TrainConfig sets full-batch training. Zero fields take the defaults that
-// WithDefaults fills in.
+// TrainConfig sets full-batch training. Zero fields other than Steps take
+// the defaults that WithDefaults fills in.
 type TrainConfig struct {
 	// Optimizer is "adam" (default) or "sgd".
 	Optimizer string
@@ -18,7 +18,8 @@ type TrainConfig struct {
 	// Beta1, Beta2 and Eps are Adam's moment decay rates and denominator
 	// offset (defaults 0.9, 0.999 and 1e-8). SGD ignores them.
 	Beta1, Beta2, Eps float64
-	// Steps is the number of updates (default 2000).
+	// Steps is the number of updates, at least 0. It has no default: zero
+	// steps evaluate the loss and gradient at the starting weights.
 	Steps int
 	// LogEvery is the interval in steps between recorded losses (default
 	// Steps/100, at least 1). The loss before the first update and after
@@ -59,9 +60,6 @@ func (c TrainConfig) WithDefaults() TrainConfig {
 	}
 	if c.Eps == 0 {
 		c.Eps = 1e-8
-	}
-	if c.Steps == 0 {
-		c.Steps = 2000
 	}
 	if c.LogEvery == 0 {
 		c.LogEvery = max(1, c.Steps/100)

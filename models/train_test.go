@@ -252,7 +252,7 @@ func TestTrainConfigValidates(t *testing.T) {
 		}
 	}
 	got := TrainConfig{}.WithDefaults()
-	want := TrainConfig{Optimizer: "adam", LR: 0.01, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, Steps: 2000, LogEvery: 20}
+	want := TrainConfig{Optimizer: "adam", LR: 0.01, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, Steps: 0, LogEvery: 1}
 	if got != want {
 		t.Errorf("defaults = %+v, want %+v", got, want)
 	}
