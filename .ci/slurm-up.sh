@@ -14,6 +14,8 @@
 #   LLCFLOW_SLURM_MAX_ARRAY_SIZE  MaxArraySize of the cluster (1001, Slurm's default)
 #   LLCFLOW_SLURM_MIN_JOB_AGE     MinJobAge in seconds (300, Slurm's default)
 #   LLCFLOW_SLURM_WAIT            seconds to wait for the node to be idle (60)
+#   LLCFLOW_SLURM_OVERSUBSCRIBE   jobs that may share one core (1: none). Tests
+#                                 whose jobs mostly sleep finish sooner with 4.
 set -euo pipefail
 
 log() { echo "slurm-up: $*" >&2; }
@@ -37,6 +39,12 @@ port=${LLCFLOW_SLURM_PORT:-6817}
 max_array_size=${LLCFLOW_SLURM_MAX_ARRAY_SIZE:-1001}
 min_job_age=${LLCFLOW_SLURM_MIN_JOB_AGE:-300}
 wait_seconds=${LLCFLOW_SLURM_WAIT:-60}
+oversubscribe=${LLCFLOW_SLURM_OVERSUBSCRIBE:-1}
+case "$oversubscribe" in
+'' | *[!0-9]* | 0) die "LLCFLOW_SLURM_OVERSUBSCRIBE=$oversubscribe is not a positive number of jobs per core" ;;
+1) share=NO ;;
+*) share=FORCE:$oversubscribe ;;
+esac
 
 # Install the packages once. apt-get update comes first because a fresh
 # machine may have no package lists at all.
@@ -147,7 +155,7 @@ MinJobAge=$min_job_age
 MaxArraySize=$max_array_size
 KillWait=5
 NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus Boards=$boards SocketsPerBoard=$sockets CoresPerSocket=$cores ThreadsPerCore=$threads RealMemory=$memory State=UNKNOWN
-PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP
+PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP OverSubscribe=$share
 EOF
 	mv "$dir/slurm.conf.tmp" "$dir/slurm.conf"
 }

@@ -50,8 +50,9 @@ type standIn struct {
 // directory renamed into place.
 const standInScript = `#!/bin/bash
 set -eu
-[ "$1" = exec-node ] || { echo "stand-in: want exec-node SPEC, got $*" >&2; exit 2; }
-spec=$2
+[ "$1" = exec-node ] && [ "$2" = --executor=slurm ] && [ $# = 3 ] ||
+	{ echo "stand-in: want exec-node --executor=slurm SPEC, got $*" >&2; exit 2; }
+spec=$3
 run_id=$(sed -n 's/^  "run_id": "\(.*\)",\{0,1\}$/\1/p' "$spec")
 store=$(sed -n 's/^  "store": "\(.*\)",\{0,1\}$/\1/p' "$spec")
 echo "stand-in: run $run_id, job ${SLURM_JOB_ID:-none}, task ${SLURM_ARRAY_TASK_ID:-none}"
@@ -439,7 +440,7 @@ func TestClusterArrayThrottle(t *testing.T) {
 	for i := range 3 {
 		spec := testSpec(t, i)
 		times := filepath.Join(s.behaveDir, spec.RunID+".times")
-		s.setBehaviour(t, spec, `date +%s.%N >> `+shellQuote(times)+`; sleep 2; date +%s.%N >> `+shellQuote(times))
+		s.setBehaviour(t, spec, `date +%s.%N >> `+shellQuote(times)+`; sleep 1; date +%s.%N >> `+shellQuote(times))
 		specs = append(specs, spec)
 	}
 	for i, err := range runAll(testContext(t, 55*time.Second), e, specs) {

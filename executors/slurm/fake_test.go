@@ -213,7 +213,7 @@ func findRecordByTask(e *Executor, job string, task int) string {
 		if idx < 0 {
 			idx = 0
 		}
-		m := regexp.MustCompile(fmt.Sprintf(`(?m)^%d\) exec .* exec-node '([^']*)'`, idx)).FindStringSubmatch(string(text))
+		m := regexp.MustCompile(fmt.Sprintf(`(?m)^%d\) exec .* exec-node --executor=slurm '([^']*)'`, idx)).FindStringSubmatch(string(text))
 		if m == nil {
 			continue
 		}

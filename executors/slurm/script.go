@@ -112,7 +112,7 @@ func renderScript(in scriptInput) string {
 
 	b.WriteString("\ncase \"${SLURM_ARRAY_TASK_ID:-0}\" in\n")
 	for _, t := range in.Tasks {
-		fmt.Fprintf(&b, "%d) exec %s exec-node %s ;;\n", t.Index, shellQuote(in.Binary), shellQuote(t.SpecPath))
+		fmt.Fprintf(&b, "%d) exec %s exec-node --executor=slurm %s ;;\n", t.Index, shellQuote(in.Binary), shellQuote(t.SpecPath))
 	}
 	b.WriteString("*)\n")
 	b.WriteString("\techo \"llcflow: no node for array task ${SLURM_ARRAY_TASK_ID:-0} in this script\" >&2\n")

@@ -148,7 +148,7 @@ func TestScriptInjectionBash(t *testing.T) {
 		if err != nil {
 			t.Fatalf("value %d: the stand-in binary did not run: %v", i, err)
 		}
-		if want := "exec-node\n" + spec + "\n"; string(args) != want {
+		if want := "exec-node\n--executor=slurm\n" + spec + "\n"; string(args) != want {
 			t.Errorf("value %d: exec-node got arguments %q, want %q", i, args, want)
 		}
 	}
