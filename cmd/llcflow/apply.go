@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"runtime"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/llcflow/llcflow/executors"
+	"github.com/llcflow/llcflow/executors/modal"
 	"github.com/llcflow/llcflow/executors/slurm"
 	"github.com/llcflow/llcflow/graph"
 	"github.com/llcflow/llcflow/scheduler"
@@ -33,6 +35,7 @@ type applyCmd struct {
 	JSON        bool          `name:"json" help:"Print one JSON event per line instead of log lines."`
 
 	Slurm slurmFlags `embed:""`
+	Modal modalFlags `embed:""`
 }
 
 func (a *applyCmd) Help() string {
@@ -83,6 +86,9 @@ func (a *applyCmd) Run(c *cli) error {
 	if err != nil {
 		return &exitError{code: exitFailure, err: err}
 	}
+	if closer, ok := exec.(io.Closer); ok {
+		defer closer.Close()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	res, runErr := scheduler.Apply(ctx, plan.Entries, scheduler.Options{
@@ -124,6 +130,13 @@ func (a *applyCmd) executor(l *loaded, st *store.Store, threads int, logf func(s
 			return nil, err
 		}
 		return slurm.New(slurm.Config{Store: st.Root(), Options: opts, Logf: logf})
+	case "modal":
+		opts, err := a.Modal.options(l.workflow.Backends["modal"])
+		if err != nil {
+			return nil, err
+		}
+		logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+		return modal.New(opts, logger)
 	}
 	return nil, fmt.Errorf("--backend %s is not available in this build; use --backend local", a.Backend)
 }
