@@ -182,10 +182,22 @@ else
 	slurmd -f "$dir/slurm.conf"
 fi
 
-if ! wait_for node_idle; then
-	SLURM_CONF="$dir/slurm.conf" sinfo -N -l >&2 || true
-	show_logs
-	die "node not idle within ${wait_seconds}s: see the logs above, stop with .ci/slurm-down.sh $dir"
-fi
+# Wait for the node to be idle, and stop early when a daemon has exited
+# (a port in use, say).
+deadline=$((SECONDS + wait_seconds))
+until node_idle; do
+	for daemon in slurmctld slurmd; do
+		if ! alive "$dir/$daemon.pid"; then
+			show_logs
+			die "$daemon exited: see its log above (is port $port or $((port + 1)) in use? set LLCFLOW_SLURM_PORT), stop the rest with .ci/slurm-down.sh $dir"
+		fi
+	done
+	if [ "$SECONDS" -ge "$deadline" ]; then
+		SLURM_CONF="$dir/slurm.conf" sinfo -N -l >&2 || true
+		show_logs
+		die "node not idle within ${wait_seconds}s: see the logs above, stop with .ci/slurm-down.sh $dir"
+	fi
+	sleep 1
+done
 log "cluster up in $dir: slurmctld pid $(cat "$dir/slurmctld.pid"), slurmd pid $(cat "$dir/slurmd.pid"), munged pid $(cat "$dir/munge/munged.pid")"
 echo "export SLURM_CONF=$dir/slurm.conf"

@@ -191,10 +191,12 @@ func (e *Executor) Run(ctx context.Context, spec *executors.Spec, progress func(
 				spec.Address, rec.taskID(), out.reason)
 		case outcomeRetry:
 			attempt++
+			// Not an InfraError: the caller's own retries would multiply
+			// the attempts that max_retries bounds.
 			if attempt > e.cfg.Options.MaxRetries {
-				return &executors.InfraError{Err: fmt.Errorf(
+				return fmt.Errorf(
 					"node %s (run %s): SLURM job %s ended with %s and all %d retries are used: raise max_retries or timeout_min (log: %s)",
-					spec.Address, spec.RunID, rec.taskID(), out.reason, e.cfg.Options.MaxRetries, rec.Log)}
+					spec.Address, spec.RunID, rec.taskID(), out.reason, e.cfg.Options.MaxRetries, rec.Log)
 			}
 			e.logf("slurm: node %s: job %s ended with %s; resubmitting (retry %d of %d)",
 				spec.Address, rec.taskID(), out.reason, attempt, e.cfg.Options.MaxRetries)

@@ -2,6 +2,7 @@ package slurm
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -317,9 +318,12 @@ func TestFakeRetriesExhausted(t *testing.T) {
 		f.set(job, tasks[0], "NODE_FAIL", 0, 0)
 	}
 	err := e.Run(testContext(t, 10*time.Second), testSpec(t, 0), nil)
+	if err == nil || !strings.Contains(err.Error(), "all 2 retries are used") {
+		t.Fatalf("Run returned %v, want an error saying the retries are used", err)
+	}
 	var infra *executors.InfraError
-	if !errors.As(err, &infra) {
-		t.Fatalf("Run returned %v, want an InfraError after the retries", err)
+	if errors.As(err, &infra) {
+		t.Errorf("exhausted retries returned as InfraError, which the scheduler would retry again: %v", err)
 	}
 	if got := f.count("sbatch"); got != 3 {
 		t.Errorf("%d submissions, want 3 (1 + max_retries 2)", got)
@@ -536,5 +540,38 @@ func TestFakeForcedNodeWaitsForNewRun(t *testing.T) {
 		}
 	default:
 		t.Error("Run returned before the run directory was replaced")
+	}
+}
+
+func TestFakeSpecFileThreadsAndStore(t *testing.T) {
+	f := newFakeCluster(1001)
+	e := newFakeExecutor(t, f, Options{CPUs: 3}, nil)
+	f.onSubmit = finishRuns(e)
+	spec := testSpec(t, 0)
+	spec.Threads = 16 // the submitting host's count, meaningless on a compute node
+	spec.Store = "/elsewhere"
+	if err := e.Run(testContext(t, 10*time.Second), spec, nil); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := e.readRecord(spec.RunID)
+	if err != nil || rec == nil {
+		t.Fatalf("job record: %v", err)
+	}
+	data, err := os.ReadFile(filepath.Join(e.cfg.Store, "slurm", rec.Batch, spec.RunID+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var written executors.Spec
+	if err := json.Unmarshal(data, &written); err != nil {
+		t.Fatal(err)
+	}
+	if written.Threads != 3 {
+		t.Errorf("spec file threads = %d, want cpus = 3", written.Threads)
+	}
+	if written.Store != e.cfg.Store {
+		t.Errorf("spec file store = %q, want the executor's %q", written.Store, e.cfg.Store)
+	}
+	if written.Key != spec.Key || written.Address != spec.Address {
+		t.Errorf("spec file changed key or address: %+v", written)
 	}
 }

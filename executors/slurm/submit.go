@@ -163,16 +163,16 @@ func (e *Executor) writeAndSubmit(ctx context.Context, reqs []*submitRequest, ar
 }
 
 // writeSpec writes the node's spec file, with the store as the workers see
-// it and, when cpus is set, the chain goroutines bounded by it.
+// it. The chain goroutines are bounded by the job's CPUs, not by the
+// caller's Threads, which counts the CPUs of the submitting host: with cpus
+// unset, Threads 0 lets exec-node take the CPUs it may run on.
 func (e *Executor) writeSpec(dir string, spec *executors.Spec) (string, error) {
 	s := *spec
 	s.Store = e.cfg.Store
 	if s.FormatVersion == "" {
 		s.FormatVersion = executors.SpecFormatVersion
 	}
-	if s.Threads == 0 && e.cfg.Options.CPUs > 0 {
-		s.Threads = e.cfg.Options.CPUs
-	}
+	s.Threads = e.cfg.Options.CPUs
 	data, err := json.MarshalIndent(&s, "", "  ")
 	if err != nil {
 		return "", fmt.Errorf("encode spec of %s: %w", spec.Address, err)
