@@ -189,7 +189,7 @@ func checkValue(a Attr, v any, path string) (any, []dsl.FieldError) {
 	case NodeRef:
 		ref, ok := v.(dsl.Ref)
 		if !ok || ref.Type != a.RefType {
-			return nil, fail("The argument %q must refer to a %s block, such as %s.NAME, got %s.", path, a.RefType, a.RefType, describe(v))
+			return nil, fail("The argument %q must refer to %s %s block, such as %s.NAME, got %s.", path, article(a.RefType), a.RefType, a.RefType, describe(v))
 		}
 		return ref, nil
 	case ModelRef:
@@ -317,4 +317,12 @@ func cloneValue(v any) any {
 		return out
 	}
 	return v
+}
+
+// article returns "an" before a vowel and "a" otherwise.
+func article(word string) string {
+	if word != "" && strings.ContainsRune("aeiou", rune(word[0])) {
+		return "an"
+	}
+	return "a"
 }

@@ -1,0 +1,82 @@
+package kinds
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/llcflow/llcflow/dsl"
+	"github.com/llcflow/llcflow/graph"
+)
+
+func loadGraph(t *testing.T, src string) *graph.Graph {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "w.hcl")
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	wf, diags := dsl.Load([]string{path}, dsl.Options{Registry: Registry{}})
+	if diags.HasErrors() {
+		t.Fatalf("load: %v", diags)
+	}
+	g, err := graph.Build(wf.Defs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+const checkBase = `
+dataset "d" {
+  kind    = "teacher_student"
+  n       = N
+  in_dim  = 3
+  teacher = { widths = [3, 2, 1] }
+}
+model "m" {
+  kind   = "mlp"
+  widths = WIDTHS
+}
+erm "e" {
+  dataset = dataset.d
+  model   = model.m
+}
+sampler "s" {
+  kind = "sgld"
+  erm  = erm.e
+}
+`
+
+func checkSource(n, widths string) string {
+	return strings.NewReplacer("N", n, "WIDTHS", widths).Replace(checkBase)
+}
+
+func TestCheckGraphAcceptsFittingModel(t *testing.T) {
+	if errs := CheckGraph(loadGraph(t, checkSource("100", "[3, 8, 1]"))); len(errs) != 0 {
+		t.Errorf("errors %+v, want none", errs)
+	}
+}
+
+func TestCheckGraphModelWidths(t *testing.T) {
+	for _, widths := range []string{"[4, 8, 1]", "[3, 8, 2]"} {
+		errs := CheckGraph(loadGraph(t, checkSource("100", widths)))
+		if len(errs) != 1 {
+			t.Fatalf("widths %s: %d errors %+v, want 1", widths, len(errs), errs)
+		}
+		if errs[0].Address != "erm.e" || !strings.HasSuffix(errs[0].Source, "w.hcl:12") {
+			t.Errorf("widths %s: error at %s (%s), want erm.e at w.hcl:12", widths, errs[0].Address, errs[0].Source)
+		}
+	}
+}
+
+func TestCheckGraphTooFewPointsForBeta0(t *testing.T) {
+	errs := CheckGraph(loadGraph(t, checkSource("1", "[3, 8, 1]")))
+	if len(errs) != 1 || errs[0].Address != "sampler.s" {
+		t.Fatalf("errors %+v, want one at sampler.s", errs)
+	}
+	src := strings.Replace(checkSource("1", "[3, 8, 1]"), `erm  = erm.e`, "erm  = erm.e\n  n_beta = 10", 1)
+	if errs := CheckGraph(loadGraph(t, src)); len(errs) != 0 {
+		t.Errorf("with n_beta set: errors %+v, want none", errs)
+	}
+}
