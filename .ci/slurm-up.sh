@@ -106,7 +106,7 @@ start_munge() {
 		--log-file="$dir/log/munged.log"
 	if ! wait_for munge --socket="$dir/munge/munge.socket.2" --no-input; then
 		show_logs
-		die "munged did not answer on $dir/munge/munge.socket.2 within ${wait_seconds}s"
+		die "munged did not respond on $dir/munge/munge.socket.2 within ${wait_seconds}s"
 	fi
 }
 

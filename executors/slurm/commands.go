@@ -110,10 +110,10 @@ func (e *Executor) maxArraySize(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// queryStates returns what Slurm knows about the given jobs, all in one
-// query: sacct while accounting works, squeue -t all once sacct has said
-// that accounting storage is disabled. Jobs missing from sacct's answer
-// (slurmdbd may lag behind the controller) are asked of squeue as well.
+// queryStates returns the states of the given jobs' tasks from one query:
+// sacct while accounting works, squeue -t all once sacct has reported that
+// accounting storage is disabled. Jobs missing from sacct's output
+// (slurmdbd may lag behind the controller) are queried with squeue too.
 func (e *Executor) queryStates(ctx context.Context, jobs []string) ([]jobState, error) {
 	if len(jobs) == 0 {
 		return nil, nil
@@ -165,7 +165,7 @@ func (e *Executor) querySqueue(ctx context.Context, list string) ([]jobState, er
 	args := []string{"-h", "-t", "all", "-O", squeueFormat, "-j", list}
 	stdout, stderr, err := e.run.run(ctx, "squeue", args...)
 	if err != nil {
-		// squeue fails when it knows none of the jobs in the list.
+		// squeue fails when none of the listed jobs exists in the controller.
 		if isInvalidJobID(stdout + stderr) {
 			return nil, nil
 		}

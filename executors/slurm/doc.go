@@ -1,6 +1,6 @@
 // Package slurm runs llcflow nodes as SLURM batch jobs. Each job runs
 // `llcflow exec-node --executor=slurm SPEC` on a compute node, which writes
-// the node's run into the store; the store must therefore be on a
+// the node's run into the store. The store must therefore be on a
 // filesystem that the submitting host and the compute nodes share.
 //
 // Nouns:

@@ -42,8 +42,8 @@ type Config struct {
 	// Options are the sbatch settings of every job.
 	Options Options
 	// Logf receives the executor's decisions: submissions, retries,
-	// cancellations, jobs found from an earlier apply, query errors. Nil
-	// discards them.
+	// cancellations, jobs found from an earlier apply, query errors. It
+	// is called from several goroutines at once. Nil discards them.
 	Logf func(format string, args ...any)
 
 	// BatchWindow is how long the executor collects Run calls into one job

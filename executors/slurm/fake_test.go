@@ -16,8 +16,8 @@ import (
 	"github.com/llcflow/llcflow/executors"
 )
 
-// fakeCluster is a runner that answers sbatch, sacct, squeue, scancel and
-// scontrol from memory, in the output formats recorded in testdata, so the
+// fakeCluster is a runner that emulates sbatch, sacct, squeue, scancel and
+// scontrol in memory, with the output formats recorded in testdata, so the
 // executor's decisions can be tested without a cluster.
 type fakeCluster struct {
 	mu         sync.Mutex
@@ -350,7 +350,7 @@ func TestFakeNoRetries(t *testing.T) {
 func TestFakeStaleRecords(t *testing.T) {
 	cases := []struct {
 		name  string
-		known bool // the controller still knows the recorded job
+		known bool // the controller still has the recorded job
 	}{
 		{"forgotten", false},
 		{"ended", true},
@@ -553,6 +553,7 @@ func TestFakeSpecFileThreadsAndStore(t *testing.T) {
 	if err := e.Run(testContext(t, 10*time.Second), spec, nil); err != nil {
 		t.Fatal(err)
 	}
+
 	rec, err := e.readRecord(spec.RunID)
 	if err != nil || rec == nil {
 		t.Fatalf("job record: %v", err)
@@ -565,6 +566,7 @@ func TestFakeSpecFileThreadsAndStore(t *testing.T) {
 	if err := json.Unmarshal(data, &written); err != nil {
 		t.Fatal(err)
 	}
+
 	if written.Threads != 3 {
 		t.Errorf("spec file threads = %d, want cpus = 3", written.Threads)
 	}

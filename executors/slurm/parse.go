@@ -9,8 +9,8 @@ import (
 	"time"
 )
 
-// jobState is what one query tells about one array task (or one job that is
-// not an array).
+// jobState is the state of one array task (or of one job that is not an
+// array) as one query reports it.
 type jobState struct {
 	// Job is the array job id (the id sbatch printed).
 	Job string
@@ -35,10 +35,6 @@ type jobRef struct {
 	// array.
 	Tasks []int
 }
-
-// errNoSuchJob is returned by the state queries when the controller knows
-// none of the requested jobs.
-var errNoSuchJob = errors.New("slurm knows none of the requested jobs")
 
 // parseSbatchParsable reads the output of `sbatch --parsable`: "JOBID" or
 // "JOBID;CLUSTER".
@@ -243,14 +239,15 @@ func statesFor(id, state string, exit, sig int, submit, end, reason string) ([]j
 	return out, nil
 }
 
-// isAccountingDisabled reports whether sacct's output says that the
-// cluster keeps no accounting ("Slurm accounting storage is disabled").
+// isAccountingDisabled reports whether sacct's output contains its message
+// for a cluster without accounting ("Slurm accounting storage is
+// disabled").
 func isAccountingDisabled(out string) bool {
 	return strings.Contains(strings.ToLower(out), "accounting storage is disabled")
 }
 
-// isInvalidJobID reports whether squeue or scontrol failed because the
-// controller knows none of the requested jobs.
+// isInvalidJobID reports whether squeue or scontrol failed because none of
+// the requested jobs exists in the controller.
 func isInvalidJobID(out string) bool {
 	return strings.Contains(strings.ToLower(out), "invalid job id specified")
 }

@@ -20,8 +20,8 @@ const (
 	outcomeCancelled                    // ctx ended
 	outcomeStale                        // a recorded job had ended before this Run
 	outcomeRetry                        // submit a fresh attempt
-	outcomeFailed                       // the node failed: err says why
-	outcomeLost                         // the job vanished: err says how
+	outcomeFailed                       // the node failed, and err describes why
+	outcomeLost                         // the job vanished, and err describes how
 )
 
 type outcome struct {
@@ -140,8 +140,8 @@ func (e *Executor) poll() {
 	}
 }
 
-// pollOnce checks the store for each watched run, then asks Slurm about
-// the remaining jobs in one query, and resolves every watch whose job has
+// pollOnce checks the store for each watched run, then queries Slurm for
+// the remaining jobs in one call, and resolves every watch whose job has
 // ended. It reports whether any watch changed state.
 func (e *Executor) pollOnce(ws []*watch) (bool, error) {
 	changed := false
@@ -204,7 +204,7 @@ func (e *Executor) pollOnce(ws []*watch) (bool, error) {
 
 func stateKey(job string, task int) string { return fmt.Sprintf("%s_%d", job, task) }
 
-// judge decides what one query's answer means for a watched job whose run
+// judge decides what one query's result means for a watched job whose run
 // is not in the store. It returns resolved = false while the job is still
 // to be waited for.
 func (e *Executor) judge(w *watch, st jobState, found bool, now time.Time) (outcome, bool) {

@@ -10,8 +10,8 @@ import (
 	"time"
 )
 
-// jobRecord is what the store keeps about the latest job submitted for a
-// run, so that a later apply finds the job instead of submitting another.
+// jobRecord is the store's entry for the latest job submitted for a run,
+// so that a later apply finds the job instead of submitting another.
 type jobRecord struct {
 	RunID   string `json:"run_id"`
 	Address string `json:"address"`

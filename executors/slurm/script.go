@@ -46,11 +46,11 @@ func logPath(dir, job string, task int) string {
 }
 
 // renderScript writes the sbatch script. Every value from the options, the
-// store or the specs is single-quoted, both in #SBATCH lines (sbatch's own
-// parser removes the quotes) and in shell lines, so that no character in it
-// can run a command; values with a newline were rejected by
-// Options.Validate and New. Setup lines and extra #SBATCH lines are written
-// as given because they are commands and options by intent.
+// store or the specs is single-quoted, in #SBATCH lines (sbatch's own
+// parser removes the quotes) and in shell lines alike, so no character in
+// it can run a command. Options.Validate and New have rejected values with
+// a newline. Setup lines and extra #SBATCH lines are written as given
+// because they are commands and options by intent.
 func renderScript(in scriptInput) string {
 	var b strings.Builder
 	o := in.Options
