@@ -19,7 +19,6 @@ import (
 	"github.com/llcflow/llcflow/models"
 	"github.com/llcflow/llcflow/npy"
 	"github.com/llcflow/llcflow/samplers"
-	"github.com/llcflow/llcflow/targets"
 )
 
 // fileTrace is the per-draw trace of a sampler node: one row per chain and
@@ -142,8 +141,10 @@ type samplerInput struct {
 	n, d  int
 	// target is set when the input is a target node.
 	target *targetResult
-	// lambdaTrue is the asymptotic λ, nil when unknown.
-	lambdaTrue *float64
+	// lambdaTrue is the asymptotic λ, nil when unknown, and multiplicity
+	// its multiplicity m, 0 when unknown.
+	lambdaTrue   *float64
+	multiplicity int
 }
 
 // loadSamplerInput reads the sampler's erm or target input and restricts
@@ -159,6 +160,7 @@ func loadSamplerInput(rc *RunContext, p samplerParams) (*samplerInput, error) {
 		if lambda, ok := res.Lambda.(float64); ok {
 			in.lambdaTrue = &lambda
 		}
+		in.multiplicity = res.Multiplicity
 	} else {
 		var err error
 		if in, err = loadERM(rc); err != nil {
@@ -182,15 +184,11 @@ func loadERM(rc *RunContext) (*samplerInput, error) {
 	if err := readJSON(filepath.Join(dir, "result.json"), &res); err != nil {
 		return nil, fmt.Errorf("read erm result: %w", err)
 	}
-	datasetDir := rc.RunDir(res.DatasetRunID)
-	x, y, n, inDim, outDim, err := readDataset(datasetDir)
+	x, y, n, inDim, outDim, err := readDataset(rc.RunDir(res.DatasetRunID))
 	if err != nil {
 		return nil, err
 	}
-	lambdaTrue, err := linearLambda(res.Model, datasetDir)
-	if err != nil {
-		return nil, err
-	}
+
 	mlp, err := newModel(res.Model, inDim, outDim)
 	if err != nil {
 		return nil, err
@@ -206,32 +204,14 @@ func loadERM(rc *RunContext) (*samplerInput, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &samplerInput{runID: filepath.Base(dir), pot: reg, wStar: wStar, n: n, d: len(wStar),
-		lambdaTrue: lambdaTrue}, nil
-}
-
-// linearLambda returns the learning coefficient of a deep linear network
-// student (identity activation, no biases; reduced-rank regression with
-// one hidden layer) at a teacher of rank r, which the dataset records as
-// teacher_rank in its result.json. It returns nil for other students, for
-// datasets that record no rank, and for a rank that the student cannot
-// realize (r above its narrowest width).
-func linearLambda(model mlpParams, datasetDir string) (*float64, error) {
-	if model.Activation != "identity" || model.Bias || len(model.Widths) < 2 {
-		return nil, nil
+	in := &samplerInput{runID: filepath.Base(dir), pot: reg, wStar: wStar, n: n, d: len(wStar)}
+	if lambda, ok := res.LambdaTrue.(float64); ok {
+		in.lambdaTrue = &lambda
 	}
-	var data struct {
-		TeacherRank *int `json:"teacher_rank"`
+	if m, ok := res.LambdaMultiplicity.(float64); ok {
+		in.multiplicity = int(m)
 	}
-	if err := readJSON(filepath.Join(datasetDir, "result.json"), &data); err != nil {
-		return nil, fmt.Errorf("read dataset result: %w", err)
-	}
-	r := data.TeacherRank
-	if r == nil || *r < 0 || *r > slices.Min(model.Widths) {
-		return nil, nil
-	}
-	lambda := targets.LambdaDLN(model.Widths, *r)
-	return &lambda, nil
+	return in, nil
 }
 
 func runSGLD(ctx context.Context, rc *RunContext) error {
@@ -331,11 +311,13 @@ type samplerResult struct {
 	// the more cautious standard error that goes with it.
 	ESSMean   any `json:"ess_mean"`
 	LLCSEMean any `json:"llc_se_mean"`
-	// LambdaTrue is the asymptotic λ of the input, when known, and
-	// LambdaExact the exact value at this nβ and γ (tables A–C targets).
-	LambdaTrue  any           `json:"lambda_true"`
-	LambdaExact any           `json:"lambda_exact"`
-	Work        samplers.Work `json:"work"`
+	// LambdaTrue is the asymptotic λ of the input, when known, with its
+	// multiplicity m (null when unknown), and LambdaExact the exact value
+	// at this nβ and γ, known for quadratic, radial and monomial targets.
+	LambdaTrue         any           `json:"lambda_true"`
+	LambdaMultiplicity any           `json:"lambda_multiplicity"`
+	LambdaExact        any           `json:"lambda_exact"`
+	Work               samplers.Work `json:"work"`
 	// ESSPerFDE and WNVFDE divide by every gradient, warmup and tuning
 	// included; the _sampling variants by the gradients of the recorded
 	// steps only.
@@ -400,6 +382,9 @@ func writeSamplerOutputs(rc *RunContext, out samplerOutput, run *samplers.Run) e
 	sampling := samplers.NewEfficiency(est, run.Work.GradFDESampling)
 	res.ESSPerFDE, res.WNVFDE = finite(total.ESSPerWork), finite(total.WNV)
 	res.ESSPerFDESampling, res.WNVFDESampling = finite(sampling.ESSPerWork), finite(sampling.WNV)
+	if in.multiplicity > 0 {
+		res.LambdaMultiplicity = in.multiplicity
+	}
 	for c, ch := range run.Chains {
 		res.ChainStats[c] = finiteMap(ch.Stats)
 	}

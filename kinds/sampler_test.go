@@ -264,37 +264,3 @@ func TestSamplerSeedsShareNoStream(t *testing.T) {
 		})
 	}
 }
-
-func TestLinearLambdaFromTeacherRank(t *testing.T) {
-	dir := t.TempDir()
-	write := func(text string) {
-		if err := os.WriteFile(filepath.Join(dir, "result.json"), []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	linear := mlpParams{Kind: "mlp", Widths: []int{3, 3, 3, 3}, Activation: "identity"}
-	write(`{"teacher_rank": 1}`)
-	got, err := linearLambda(linear, dir)
-	if err != nil || got == nil || *got != 4 {
-		t.Errorf("DLN [3,3,3,3] r=1: λ = %v, %v, want 4", got, err)
-	}
-	rrr := mlpParams{Kind: "mlp", Widths: []int{5, 3, 5}, Activation: "identity"}
-	write(`{"teacher_rank": 0}`)
-	if got, err := linearLambda(rrr, dir); err != nil || got == nil || *got != 6.5 {
-		t.Errorf("RRR (5,3,5) r=0: λ = %v, %v, want 6.5", got, err)
-	}
-	for name, model := range map[string]mlpParams{
-		"tanh":    {Widths: []int{3, 3, 3}, Activation: "tanh"},
-		"biases":  {Widths: []int{3, 3, 3}, Activation: "identity", Bias: true},
-		"too low": {Widths: []int{3, 2, 3}, Activation: "identity"},
-	} {
-		write(`{"teacher_rank": 3}`)
-		if got, err := linearLambda(model, dir); err != nil || got != nil {
-			t.Errorf("%s: λ = %v, %v, want none", name, got, err)
-		}
-	}
-	write(`{"n": 10}`)
-	if got, err := linearLambda(linear, dir); err != nil || got != nil {
-		t.Errorf("no teacher_rank: λ = %v, %v, want none", got, err)
-	}
-}

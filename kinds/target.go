@@ -39,6 +39,26 @@ func init() {
 		Check: checkMonomial,
 		Run:   runTarget("monomial"),
 	})
+	register(&Kind{
+		Type: "target", Name: "linear", Version: "linear/1",
+		Attrs: []Attr{
+			atLeast(Attr{Name: "widths", Type: IntList, Doc: "widths H_1 (input) … H_{L+1} (output) of the deep linear network; three widths are reduced-rank regression"}, 1),
+			nonNegative(Attr{Name: "rank", Type: Int, Doc: "rank r of the teacher, at most the narrowest width"}),
+		},
+		Check: checkLinear,
+		Run:   runTarget("linear"),
+	})
+}
+
+func checkLinear(params map[string]any) []dsl.FieldError {
+	var p targetParams
+	if err := decode(params, &p); err != nil {
+		return []dsl.FieldError{{Summary: "Invalid value", Detail: err.Error()}}
+	}
+	if err := (targets.Linear{Widths: p.Widths, Rank: p.Rank}).Validate(); err != nil {
+		return []dsl.FieldError{{Attr: "widths", Summary: "Invalid value", Detail: err.Error() + "."}}
+	}
+	return nil
 }
 
 func nonEmptyList(name string) func(map[string]any) []dsl.FieldError {
@@ -57,6 +77,10 @@ type targetParams struct {
 	Power       int       `json:"power"`
 	Exponents   []int     `json:"exponents"`
 	Bounds      []float64 `json:"bounds"`
+	// Widths and Rank are the linear target's; omitted for the others so
+	// that their result.json stays as it was.
+	Widths []int `json:"widths,omitempty"`
+	Rank   int   `json:"rank,omitempty"`
 }
 
 func checkMonomial(params map[string]any) []dsl.FieldError {
@@ -81,7 +105,7 @@ type targetResult struct {
 	Params targetParams `json:"params"`
 	D      int          `json:"d"`
 	// Lambda is the learning coefficient λ (nil when unknown) and
-	// Multiplicity its multiplicity m.
+	// Multiplicity its multiplicity m (0 when unknown).
 	Lambda       any `json:"lambda"`
 	Multiplicity int `json:"multiplicity"`
 }
@@ -118,6 +142,13 @@ func buildTarget(kind string, p targetParams) (targets.Target, float64, int, err
 		m := targets.Monomial{Exponents: p.Exponents, Lower: p.Bounds[0], Upper: p.Bounds[1]}
 		t = m
 		lambda, mult = m.Lambda()
+	case "linear":
+		l := targets.Linear{Widths: p.Widths, Rank: p.Rank}
+		if err := l.Validate(); err != nil {
+			return nil, 0, 0, err
+		}
+		t = l
+		lambda, mult = l.Lambda()
 	default:
 		return nil, 0, 0, fmt.Errorf("unknown target kind %q", kind)
 	}

@@ -62,7 +62,21 @@ const (
 	// hmcDefaultTargetAccept is the target of dual averaging when
 	// TargetAccept is 0.
 	hmcDefaultTargetAccept = 0.8
+	// hmcMaxNaNStreak is the number of consecutive draws with a NaN energy
+	// error after which a chain counts as diverged: each transition draws
+	// a fresh momentum, so a streak this long means the potential is not a
+	// number around the current state, not one unlucky trajectory.
+	hmcMaxNaNStreak = 50
 )
+
+// nanStreakAfter returns the length of the run of NaN energy errors that
+// ends with energyError.
+func nanStreakAfter(streak int, energyError float64) int {
+	if math.IsNaN(energyError) {
+		return streak + 1
+	}
+	return 0
+}
 
 // HMC runs Hamiltonian Monte Carlo on the local posterior
 //
@@ -82,8 +96,10 @@ const (
 // "step_size", "divergences" and "warmup_divergences". Every gradient
 // counts 1 FDE.
 //
-// It returns a *DivergenceError when an energy error is NaN after warmup,
-// and ctx's error when ctx is cancelled.
+// A trajectory whose energy error is NaN, as when it overflowed on a
+// potential that grows fast, is a rejected divergent transition. It
+// returns a *DivergenceError when 50 draws in a row of one chain have a
+// NaN energy error, and ctx's error when ctx is cancelled.
 func HMC(ctx context.Context, pot Potential, wStar []float64, cfg HMCConfig) (*Run, error) {
 	if err := validateHMC(pot, wStar, &cfg); err != nil {
 		return nil, fmt.Errorf("hmc: %w", err)
@@ -317,10 +333,12 @@ func (c *hmcChain) sample(ctx context.Context, progress chainProgress) error {
 	energyErrors := c.trace.Series["energy_error"]
 	var acceptSum float64
 	divergences := 0
+	nanStreak := 0
 	for it := 0; it < cfg.Draws; it++ {
 		if err := pollContextEvery16(ctx, it); err != nil {
 			return err
 		}
+		step := c.step
 		acceptStat, divergent, energyError, err := c.transition(true)
 		if err != nil {
 			return err
@@ -328,6 +346,11 @@ func (c *hmcChain) sample(ctx context.Context, progress chainProgress) error {
 		acceptSum += acceptStat
 		if divergent {
 			divergences++
+		}
+		nanStreak = nanStreakAfter(nanStreak, energyError)
+		if nanStreak == hmcMaxNaNStreak {
+			return &DivergenceError{Sampler: "hmc", Chain: c.index,
+				Step: step - hmcMaxNaNStreak + 1, StepSize: c.eps}
 		}
 		c.trace.Step = append(c.trace.Step, it)
 		c.trace.Loss = append(c.trace.Loss, c.loss)
@@ -347,8 +370,8 @@ func (c *hmcChain) sample(ctx context.Context, progress chainProgress) error {
 // transition draws a momentum p ~ N(0, M), runs the leapfrog trajectory
 // and accepts the proposal with probability min(1, exp(−ΔH)). It returns
 // that acceptance statistic, whether the transition diverged (ΔH > 1000 or
-// not a number; such a proposal is rejected) and ΔH. A NaN ΔH is an error
-// when sampling, because the tuned step size should never produce one.
+// not a number, as when the trajectory overflowed; such a proposal is
+// rejected, as in Stan) and ΔH.
 func (c *hmcChain) transition(sampling bool) (acceptStat float64, divergent bool, energyError float64, err error) {
 	for i, s := range c.sqrtMass {
 		c.p[i] = s * c.r.Norm()
@@ -357,14 +380,9 @@ func (c *hmcChain) transition(sampling bool) (acceptStat float64, divergent bool
 	c.leapfrog(c.eps, c.cfg.LeapfrogSteps, sampling)
 	energyError = c.uProp + c.kinetic() - h0
 	uniform := c.r.Float64()
-	step := c.step
 	c.step++
 
 	if math.IsNaN(energyError) {
-		if sampling {
-			return 0, true, energyError, &DivergenceError{Sampler: "hmc", Chain: c.index,
-				Step: step, StepSize: c.eps}
-		}
 		return 0, true, energyError, nil
 	}
 	if energyError > hmcDivergence {

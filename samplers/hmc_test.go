@@ -301,9 +301,11 @@ func (e *nanEvaluator) LossGrad(w []float64, batch []int, grad []float64) float6
 func TestHMCNaNWhileSamplingIsDivergence(t *testing.T) {
 	cfg := hmcConfig(100, 0, "hmc-nan")
 	cfg.StepSize, cfg.AdaptMass = 0.05, false
-	cfg.Warmup, cfg.Draws, cfg.Chains, cfg.LeapfrogSteps = 0, 50, 1, 5
+	cfg.Warmup, cfg.Draws, cfg.Chains, cfg.LeapfrogSteps = 0, 100, 1, 5
 	// 1 start gradient, then 5 per transition: the NaN arrives in the 3rd
-	// transition (step 2). Without warmup ε stays at the given 0.05.
+	// transition (step 2) and stays, so the streak of 50 NaN transitions
+	// that fails the chain starts there. Without warmup ε stays at the
+	// given 0.05.
 	pot := nanAfter{Quadratic: targets.Quadratic{H: ones(3)}, limit: 1 + 2*5 + 1}
 	_, err := samplers.HMC(context.Background(), pot, make([]float64, 3), cfg)
 	var div *samplers.DivergenceError
@@ -312,6 +314,28 @@ func TestHMCNaNWhileSamplingIsDivergence(t *testing.T) {
 	}
 	if div.Sampler != "hmc" || div.Chain != 0 || div.Step != 2 || div.StepSize != 0.05 {
 		t.Errorf("got %+v, want sampler hmc, chain 0, step 2, step size 0.05", *div)
+	}
+}
+
+func TestHMCNaNWhileSamplingIsRejected(t *testing.T) {
+	// One NaN trajectory after warmup is a rejected divergent transition.
+	cfg := hmcConfig(100, 0, "hmc-nan-once")
+	cfg.StepSize, cfg.AdaptMass = 0.05, false
+	cfg.Warmup, cfg.Draws, cfg.Chains, cfg.LeapfrogSteps = 0, 20, 1, 5
+	// The 31st gradient is the last of the 6th trajectory, whose energy
+	// error it makes NaN.
+	pot := &onceNaN{Quadratic: targets.Quadratic{H: ones(3)}, at: 1 + 6*5}
+	run, err := samplers.HMC(context.Background(), pot, make([]float64, 3), cfg)
+	if err != nil {
+		t.Fatalf("HMC: %v", err)
+	}
+	if got := run.Chains[0].Stats["divergences"]; got != 1 {
+		t.Errorf("divergences = %g, want 1", got)
+	}
+	for i, loss := range run.Chains[0].Loss {
+		if math.IsNaN(loss) {
+			t.Errorf("draw %d has loss NaN; a NaN proposal must be rejected", i)
+		}
 	}
 }
 
