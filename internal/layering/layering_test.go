@@ -29,7 +29,8 @@ var allowed = map[string][]string{
 	"graph":       {},
 	"dsl":         {"graph"},
 	"store":       {"graph"},
-	"kinds":       {"dsl", "models", "datasets", "samplers", "targets", "diagnostics", "npy", "rng", "detmath"},
+	"report":      {"diagnostics"},
+	"kinds":       {"dsl", "graph", "models", "datasets", "samplers", "targets", "diagnostics", "npy", "rng", "detmath", "report"},
 	"executors":   {"kinds", "store", "graph"},
 	"scheduler":   {"executors", "graph"},
 }
