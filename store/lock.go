@@ -26,33 +26,49 @@ const (
 	lockPollMax = 200 * time.Millisecond
 )
 
-// lockHolder is the record of the process that holds a lock, kept in the
-// lock file.
-type lockHolder struct {
+// LockHolder is the record of the process that holds a lock, kept in the
+// lock file while the lock is held. A clean release empties the file, so a
+// record found by the next holder belongs to a process that exited without
+// releasing the lock, such as one killed by SIGKILL.
+type LockHolder struct {
 	PID       int       `json:"pid"`
 	Host      string    `json:"host"`
 	StartedAt time.Time `json:"started_at"`
+}
+
+// String describes the holder for messages: "pid 42 on host h since T".
+func (h LockHolder) String() string {
+	return fmt.Sprintf("pid %d on host %s since %s", h.PID, h.Host, h.StartedAt.Format(time.RFC3339))
 }
 
 // fileLock is an exclusive flock(2) lock on an open lock file.
 type fileLock struct {
 	f    *os.File
 	path string
+	// previous is the record that a holder which exited without releasing
+	// the lock left in the file, or nil.
+	previous *LockHolder
 }
 
 // acquireLock takes an exclusive flock on path, creating the file if
 // needed. It retries until timeout has passed or ctx is done. A negative
-// timeout tries once.
-func acquireLock(ctx context.Context, path string, timeout time.Duration) (*fileLock, error) {
+// timeout tries once. When the lock is taken by another process, onWait
+// (if not nil) is called once with its record, which is nil when the file
+// holds none yet.
+func acquireLock(ctx context.Context, path string, timeout time.Duration,
+	onWait func(holder *LockHolder)) (*fileLock, error) {
 	deadline := time.Now().Add(timeout)
 	delay := lockPollMin
-	for {
+	for waited := false; ; waited = true {
 		lock, err := tryLock(path)
 		if err != nil {
 			return nil, err
 		}
 		if lock != nil {
 			return lock, nil
+		}
+		if !waited && onWait != nil {
+			onWait(readHolder(path))
 		}
 
 		remaining := time.Until(deadline)
@@ -99,7 +115,7 @@ func tryLock(path string) (*fileLock, error) {
 			continue
 		}
 
-		l := &fileLock{f: f, path: path}
+		l := &fileLock{f: f, path: path, previous: readHolder(path)}
 		l.recordHolder()
 		return l, nil
 	}
@@ -133,7 +149,7 @@ func isFileAt(f *os.File, path string) (bool, error) {
 // serves messages, so a failure to write it is ignored.
 func (l *fileLock) recordHolder() {
 	host, _ := os.Hostname()
-	data, err := json.Marshal(lockHolder{PID: os.Getpid(), Host: host, StartedAt: time.Now().UTC()})
+	data, err := json.Marshal(LockHolder{PID: os.Getpid(), Host: host, StartedAt: time.Now().UTC()})
 	if err != nil {
 		return
 	}
@@ -143,9 +159,27 @@ func (l *fileLock) recordHolder() {
 	l.f.WriteAt(append(data, '\n'), 0)
 }
 
-// release unlocks and closes the lock file. The file stays in place, see
-// the package documentation.
+// readHolder returns the record in a lock file, or nil when the file is
+// empty, missing or unreadable.
+func readHolder(path string) *LockHolder {
+	data, err := os.ReadFile(path)
+	if err != nil || len(data) == 0 {
+		return nil
+	}
+	var h LockHolder
+	if json.Unmarshal(data, &h) != nil || h.PID == 0 {
+		return nil
+	}
+	return &h
+}
+
+// release empties the holder record, unlocks and closes the lock file.
+// The file stays in place, see the package documentation.
 func (l *fileLock) release() error {
+	// An empty record tells the next holder that this one released the
+	// lock. A failure to empty it only makes that holder report a
+	// takeover that was not needed.
+	_ = l.f.Truncate(0)
 	err := flock(l.f, syscall.LOCK_UN)
 	if cerr := l.f.Close(); err == nil {
 		err = cerr
@@ -158,10 +192,8 @@ func (l *fileLock) release() error {
 
 func lockTimeoutError(path string, timeout time.Duration) error {
 	holder := "another process"
-	data, err := os.ReadFile(path)
-	var h lockHolder
-	if err == nil && json.Unmarshal(data, &h) == nil && h.PID != 0 {
-		holder = fmt.Sprintf("pid %d on host %s since %s", h.PID, h.Host, h.StartedAt.Format(time.RFC3339))
+	if h := readHolder(path); h != nil {
+		holder = h.String()
 	}
 	return fmt.Errorf("%w %s after %s: it is held by %s; wait for that process to finish, "+
 		"or stop it if it hangs", ErrLockTimeout, path, max(timeout, 0), holder)

@@ -169,12 +169,20 @@ func TestKilledHolderReleasesLock(t *testing.T) {
 		t.Fatalf("the child's temporary directory is missing: %v", err)
 	}
 
-	// While the child lives, its lock holds.
+	// While the child lives, its lock holds, and a waiter learns who holds it.
 	b := nodeBegin(t, "sampler.sgld", 1e-4)
 	b.LockTimeout = -1
+	var notices []string
+	b.Notify = func(msg string) { notices = append(notices, msg) }
 	if _, err := s.Begin(t.Context(), b); !errors.Is(err, ErrLockTimeout) {
 		t.Fatalf("Begin while the child holds the lock = %v, want ErrLockTimeout", err)
 	}
+	childPID := fmt.Sprintf("pid %d", cmd.Process.Pid)
+	if len(notices) != 1 || !strings.Contains(notices[0], "waiting") ||
+		!strings.Contains(notices[0], childPID) {
+		t.Errorf("notices while waiting = %q, want one naming %s", notices, childPID)
+	}
+	notices = nil
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -189,9 +197,25 @@ func TestKilledHolderReleasesLock(t *testing.T) {
 	if _, err := os.Stat(tmp); !os.IsNotExist(err) {
 		t.Errorf("the killed child's temporary directory %s survived Begin: %v", tmp, err)
 	}
+	if len(notices) != 1 || !strings.Contains(notices[0], "took over") ||
+		!strings.Contains(notices[0], childPID) || !strings.Contains(notices[0], "1 temporary") {
+		t.Errorf("notices after the kill = %q, want one takeover naming %s and 1 temporary directory",
+			notices, childPID)
+	}
 	writeOutputs(t, txn.Dir(), 0.5)
 	if err := txn.Commit(Provenance{}); err != nil {
 		t.Fatal(err)
 	}
 	wantStatus(t, s, b.RunID, b.Key, graph.Valid)
+
+	// A lock released cleanly is taken without a takeover notice.
+	notices = nil
+	b.Force = true
+	txn = mustBegin(t, s, b)
+	if err := txn.Abort(); err != nil {
+		t.Fatal(err)
+	}
+	if len(notices) != 0 {
+		t.Errorf("notices after a clean release = %q, want none", notices)
+	}
 }

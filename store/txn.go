@@ -43,6 +43,10 @@ type Begin struct {
 	// Force makes Begin proceed even when a valid run with Key exists, for
 	// --no-skip and --rerun. Commit then replaces that run.
 	Force bool
+	// Notify, when not nil, receives a sentence when Begin starts waiting
+	// for another process's lock and when it takes over a lock whose
+	// holder exited without releasing it.
+	Notify func(message string)
 }
 
 // Txn is one attempt to write a run. It holds the run's lock from Begin
@@ -85,7 +89,7 @@ func (s *Store) Begin(ctx context.Context, b Begin) (*Txn, error) {
 	if timeout == 0 {
 		timeout = DefaultLockTimeout
 	}
-	lock, err := acquireLock(ctx, s.lockPath(b.RunID), timeout)
+	lock, err := acquireLock(ctx, s.lockPath(b.RunID), timeout, b.notifyWait(timeout))
 	if err != nil {
 		return nil, fmt.Errorf("begin run %s (%s): %w", b.RunID, b.Address, err)
 	}
@@ -149,9 +153,33 @@ func cloneValue(v any) any {
 	}
 }
 
+// notifyWait returns the callback that tells b.Notify about a lock wait.
+func (b *Begin) notifyWait(timeout time.Duration) func(*LockHolder) {
+	if b.Notify == nil {
+		return nil
+	}
+	return func(h *LockHolder) {
+		holder := "another process"
+		if h != nil {
+			holder = h.String()
+		}
+		b.Notify(fmt.Sprintf("run %s (%s) is locked by %s, which is computing it; "+
+			"waiting up to %s (--lock-timeout)", b.RunID, b.Address, holder, timeout))
+	}
+}
+
 func (s *Store) beginLocked(b Begin, lock *fileLock) (*Txn, error) {
-	if err := s.removeTemp(b.RunID); err != nil {
+	removed, err := s.removeTemp(b.RunID)
+	if err != nil {
 		return nil, err
+	}
+	if lock.previous != nil && b.Notify != nil {
+		msg := fmt.Sprintf("run %s (%s): took over the lock left by %s, which exited "+
+			"without releasing it", b.RunID, b.Address, lock.previous)
+		if removed > 0 {
+			msg += fmt.Sprintf("; removed the %d temporary directories it left", removed)
+		}
+		b.Notify(msg)
 	}
 
 	status, detail, err := s.runStatus(b.RunID, b.Key)
@@ -179,19 +207,20 @@ func (s *Store) beginLocked(b Begin, lock *fileLock) (*Txn, error) {
 	return &Txn{s: s, b: b, lock: lock, dir: dir, began: time.Now(), log: log}, nil
 }
 
-// removeTemp removes every temporary directory of runID. The caller holds
-// the run's lock, so no live transaction owns any of them.
-func (s *Store) removeTemp(runID string) error {
+// removeTemp removes every temporary directory of runID and returns how
+// many there were. The caller holds the run's lock, so no live transaction
+// owns any of them.
+func (s *Store) removeTemp(runID string) (int, error) {
 	stale, err := filepath.Glob(filepath.Join(s.tmpDir(), runID+".*"))
 	if err != nil {
-		return err
+		return 0, err
 	}
 	for _, dir := range stale {
 		if err := os.RemoveAll(dir); err != nil {
-			return fmt.Errorf("remove stale temporary directory: %w", err)
+			return 0, fmt.Errorf("remove stale temporary directory: %w", err)
 		}
 	}
-	return nil
+	return len(stale), nil
 }
 
 // Dir returns the temporary directory that the kind writes its outputs to.

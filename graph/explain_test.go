@@ -1,0 +1,126 @@
+package graph
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestExplainChangedParamAndInput(t *testing.T) {
+	before := mustBuild(t, sweepDefs())
+	look := newFakeLookup()
+	look.storeAll(before)
+
+	const erm = "erm.fit[seed=0,width=8]"
+	const sgld = "sampler.sgld[seed=0,width=8]"
+	after := mustBuild(t, editDefs(erm, func(d *Def) {
+		d.Params = map[string]any{
+			"optimizer": map[string]any{"kind": "adam", "lr": 0.02},
+			"model":     map[string]any{"widths": []any{4.0, 8.0, 1.0}},
+		}
+	}))
+	p := mustPlan(t, after, look, PlanOptions{})
+	xs, err := Explain(p, look, mustPattern(t, "sampler.sgld[seed=0,width=8]"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(xs) != 1 || xs[0].Entry.Node.Address != sgld {
+		t.Fatalf("Explain returned %d explanations, want one for %s", len(xs), sgld)
+	}
+	x := xs[0]
+	if x.Status != Missing || x.Previous == nil {
+		t.Fatalf("status %s, previous %v; want missing with an earlier run", x.Status, x.Previous)
+	}
+	wantParams := []ParamComparison{
+		{Path: "step_size", Old: 1e-4, New: 1e-4, InOld: true, InNew: true},
+		{Path: "steps", Old: 1000.0, New: 1000.0, InOld: true, InNew: true},
+	}
+	if !reflect.DeepEqual(x.Params, wantParams) {
+		t.Errorf("params = %+v, want %+v", x.Params, wantParams)
+	}
+	if len(x.Inputs) != 1 {
+		t.Fatalf("inputs = %+v, want one", x.Inputs)
+	}
+	in := x.Inputs[0]
+	if in.Role != "erm" || in.Address != erm || !in.Changed || in.Action != ActionRun ||
+		in.OldKey == "" || in.OldKey == in.Key {
+		t.Errorf("input = %+v, want erm changed and running", in)
+	}
+
+	xs, err = Explain(p, look, mustPattern(t, "erm.fit[seed=0,width=8]"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var changed []string
+	for _, c := range xs[0].Params {
+		if c.Changed {
+			changed = append(changed, c.Message())
+		}
+	}
+	if want := []string{"optimizer.lr: 0.01 → 0.02"}; !reflect.DeepEqual(changed, want) {
+		t.Errorf("changed erm params = %q, want %q", changed, want)
+	}
+}
+
+func TestExplainAddedRemovedLeaves(t *testing.T) {
+	got := compareParams(
+		map[string]any{"a": 1.0, "list": []any{1.0, 2.0}, "gone": "x"},
+		map[string]any{"a": 1.0, "list": []any{1.0}, "new": true},
+	)
+	var messages []string
+	for _, c := range got {
+		messages = append(messages, c.Message())
+	}
+	want := []string{
+		"a: 1 (unchanged)",
+		`gone: removed (was "x")`,
+		"list[0]: 1 (unchanged)",
+		"list[1]: removed (was 2)",
+		"new: added with value true",
+	}
+	if !reflect.DeepEqual(messages, want) {
+		t.Errorf("messages = %q, want %q", messages, want)
+	}
+}
+
+func TestExplainWithoutEarlierRun(t *testing.T) {
+	g := mustBuild(t, sweepDefs())
+	look := newFakeLookup()
+	p := mustPlan(t, g, look, PlanOptions{})
+	xs, err := Explain(p, look, mustPattern(t, "target"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(xs) != 1 || xs[0].Previous != nil || len(xs[0].Params) != 0 {
+		t.Errorf("explanations = %+v, want one without an earlier run", xs)
+	}
+	if _, err := Explain(p, look, mustPattern(t, "erm.missing")); err == nil ||
+		!strings.Contains(err.Error(), "matches no node") {
+		t.Errorf("Explain of an unmatched pattern: %v, want a matches-no-node error", err)
+	}
+}
+
+func TestCountsByKind(t *testing.T) {
+	g := mustBuild(t, sweepDefs())
+	look := newFakeLookup()
+	look.storeAll(g)
+	p := mustPlan(t, g, look, PlanOptions{Rerun: []Pattern{mustPattern(t, "sampler.sgld")}})
+	got := p.CountsByKind()
+	want := []KindCount{
+		{Type: "dataset", Kind: "teacher_student", Summary: Summary{Cached: 2}},
+		{Type: "erm", Kind: "erm", Summary: Summary{Cached: 4}},
+		{Type: "sampler", Kind: "hmc", Summary: Summary{Cached: 1}},
+		{Type: "sampler", Kind: "sgld", Summary: Summary{Forced: 4, Cached: 1}},
+		{Type: "target", Kind: "monomial", Summary: Summary{Cached: 1}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("CountsByKind = %+v, want %+v", got, want)
+	}
+}
+
+func TestDescribeParamChanges(t *testing.T) {
+	got := DescribeParamChanges(map[string]any{"step_size": 1e-4}, map[string]any{"step_size": 2e-4})
+	if want := []string{"step_size changed from 0.0001 to 0.0002"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("DescribeParamChanges = %q, want %q", got, want)
+	}
+}
