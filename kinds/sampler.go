@@ -95,6 +95,10 @@ func checkSamplerInput(params map[string]any) []dsl.FieldError {
 				Detail: fmt.Sprintf("bounds must be [lower, upper] with lower < upper, got %v.", bounds)}}
 		}
 	}
+	if _, hasNBeta := params["n_beta"]; hasTarget && !hasNBeta {
+		return []dsl.FieldError{{Attr: "target", Summary: "Missing required argument",
+			Detail: "A target has no data points, so nβ = beta0·n/log n is undefined; set n_beta, such as n_beta = 144.76 for n = 1000."}}
+	}
 	switch {
 	case hasERM && hasTarget:
 		return []dsl.FieldError{{Attr: "target", Summary: "Conflicting arguments",

@@ -178,15 +178,22 @@ func TestSamplerBoundsKeepChainsInBox(t *testing.T) {
 	}
 }
 
+func TestTargetSamplerNeedsNBeta(t *testing.T) {
+	attrs := map[string]any{"target": dslRef("target", "t")}
+	if _, errs := (Registry{}).Normalize("sampler", "mclmc", attrs); len(errs) != 1 {
+		t.Errorf("a target sampler without n_beta gave %d errors, want 1: %v", len(errs), errs)
+	}
+}
+
 func TestSamplerBoundsValidation(t *testing.T) {
-	ref := map[string]any{"target": dslRef("target", "t")}
+	target := dslRef("target", "t")
 	for _, bounds := range [][]any{{1.0}, {1.0, -1.0}, {0.0, 0.0}, {}} {
-		attrs := map[string]any{"target": ref["target"], "bounds": bounds}
+		attrs := map[string]any{"target": target, "n_beta": 100.0, "bounds": bounds}
 		if _, errs := (Registry{}).Normalize("sampler", "hmc", attrs); len(errs) == 0 {
 			t.Errorf("bounds %v accepted", bounds)
 		}
 	}
-	attrs := map[string]any{"target": ref["target"], "bounds": []any{-1.0, 1.0}}
+	attrs := map[string]any{"target": target, "n_beta": 100.0, "bounds": []any{-1.0, 1.0}}
 	if _, errs := (Registry{}).Normalize("sampler", "hmc", attrs); len(errs) != 0 {
 		t.Errorf("bounds [-1, 1] rejected: %v", errs)
 	}

@@ -2,32 +2,47 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
+type resultRowDoc struct {
+	Address     string   `json:"address"`
+	RunID       string   `json:"run_id"`
+	Sampler     string   `json:"sampler"`
+	NBeta       *float64 `json:"n_beta"`
+	LLCMean     *float64 `json:"llc_mean"`
+	LLCSE       *float64 `json:"llc_se"`
+	RHat        *float64 `json:"rhat"`
+	LambdaExact *float64 `json:"lambda_exact"`
+	LambdaTrue  *float64 `json:"lambda_true"`
+}
+
 type resultsDoc struct {
-	Rows []struct {
-		Address     string   `json:"address"`
-		LLCMean     *float64 `json:"llc_mean"`
-		LLCSE       *float64 `json:"llc_se"`
-		RHat        *float64 `json:"rhat"`
-		LambdaExact *float64 `json:"lambda_exact"`
-		LambdaTrue  *float64 `json:"lambda_true"`
-	} `json:"rows"`
+	Rows   []resultRowDoc   `json:"rows"`
 	Errors []map[string]any `json:"errors"`
 }
 
-func applyExample(t *testing.T, name string) resultsDoc {
+// applyExample applies an example in a fresh store and returns its results
+// and the store's directory.
+func applyExample(t *testing.T, name string) (resultsDoc, string) {
 	t.Helper()
 	dir := t.TempDir()
 	example, err := filepath.Abs(filepath.Join("..", "..", "examples", name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	mustSucceed(t, llcflow(t, dir, "apply", example), "apply "+name)
-	r := llcflow(t, dir, "results", "--format", "json", example)
+	return applyFile(t, dir, example), dir
+}
+
+func applyFile(t *testing.T, dir, path string) resultsDoc {
+	t.Helper()
+	mustSucceed(t, llcflow(t, dir, "apply", path), "apply "+path)
+	r := llcflow(t, dir, "results", "--format", "json", path)
 	mustSucceed(t, r, "results")
 	var doc resultsDoc
 	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
@@ -36,25 +51,206 @@ func applyExample(t *testing.T, name string) resultsDoc {
 	return doc
 }
 
-// Every sampler of the validation example must land within 4 standard
-// errors of the exact finite-nβ value of its target. HMC is exact up to
-// Monte Carlo error; the SGLD row's exact value includes its step-size
-// bias; MCLMC runs at an energy-variance target of 1e-5, where its
-// discretization bias is far below one standard error.
-func TestValidationExampleMatchesExactValues(t *testing.T) {
-	doc := applyExample(t, "validation.hcl")
-	if len(doc.Rows) != 7 || len(doc.Errors) != 0 {
-		t.Fatalf("%d rows and errors %v, want 7 rows", len(doc.Rows), doc.Errors)
+// samplerResultDoc is the part of a sampler's result.json that the
+// validation checks read beside the results table.
+type samplerResultDoc struct {
+	LambdaMultiplicity *int     `json:"lambda_multiplicity"`
+	Warnings           []string `json:"warnings"`
+}
+
+func readSamplerResult(t *testing.T, dir, runID string) samplerResultDoc {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, "runs", runID, "result.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res samplerResultDoc
+	if err := json.Unmarshal(data, &res); err != nil {
+		t.Fatalf("parse result.json of %s: %v", runID, err)
+	}
+	return res
+}
+
+// checkKnownValue applies the validation criteria to one row and returns
+// what it misses. With an exact finite-nβ value, the estimate must lie
+// within 4 SE of it. With only the asymptotic λ, it must lie within 10 %
+// of λ and, when the multiplicity m is known, within 4 SE of
+// λ − (m − 1)/log nβ, which it approaches from below; when m is unknown it
+// must not exceed λ by more than 4 SE.
+func checkKnownValue(row resultRowDoc, multiplicity *int) []string {
+	if row.LLCMean == nil || row.LLCSE == nil || row.LambdaTrue == nil {
+		return []string{fmt.Sprintf("missing estimate or λ: %+v", row)}
+	}
+	llc, se, lambda := *row.LLCMean, *row.LLCSE, *row.LambdaTrue
+	var misses []string
+	if row.LambdaExact != nil {
+		if dev := math.Abs(llc - *row.LambdaExact); !(dev <= 4*se) {
+			misses = append(misses, fmt.Sprintf("llc = %.4f ± %.4f, exact %.4f: off by %.1f SE",
+				llc, se, *row.LambdaExact, dev/se))
+		}
+		return misses
+	}
+	if rel := (llc - lambda) / lambda; !(math.Abs(rel) <= 0.10) {
+		misses = append(misses, fmt.Sprintf("llc = %.4f is %+.1f %% from λ = %.4f", llc, 100*rel, lambda))
+	}
+	if multiplicity != nil && *multiplicity > 0 && row.NBeta != nil {
+		want := lambda - float64(*multiplicity-1)/math.Log(*row.NBeta)
+		if dev := math.Abs(llc - want); !(dev <= 4*se) {
+			misses = append(misses, fmt.Sprintf("llc = %.4f ± %.4f is %.1f SE from "+
+				"λ − (m − 1)/log nβ = %.4f", llc, se, dev/se, want))
+		}
+	} else if llc > lambda+4*se {
+		misses = append(misses, fmt.Sprintf("llc = %.4f ± %.4f exceeds λ = %.4f by more than 4 SE",
+			llc, se, lambda))
+	}
+	return misses
+}
+
+// Every sampler of the validation example must meet checkKnownValue. HMC
+// is exact up to Monte Carlo error; the SGLD rows' exact values include
+// SGLD's step-size bias; MCLMC runs at an energy-variance target of 1e-5,
+// where its discretization bias is below one standard error.
+func TestValidationExampleMatchesKnownValues(t *testing.T) {
+	doc, dir := applyExample(t, "validation.hcl")
+	if len(doc.Rows) != 15 || len(doc.Errors) != 0 {
+		t.Fatalf("%d rows and errors %v, want 15 rows", len(doc.Rows), doc.Errors)
 	}
 	for _, row := range doc.Rows {
-		if row.LLCMean == nil || row.LLCSE == nil || row.LambdaExact == nil || row.LambdaTrue == nil {
-			t.Errorf("%s: missing estimate or exact value: %+v", row.Address, row)
-			continue
+		res := readSamplerResult(t, dir, row.RunID)
+		for _, miss := range checkKnownValue(row, res.LambdaMultiplicity) {
+			t.Errorf("%s: %s", row.Address, miss)
 		}
-		dev := math.Abs(*row.LLCMean - *row.LambdaExact)
-		if dev > 4**row.LLCSE {
-			t.Errorf("%s: llc = %.4f ± %.4f, exact %.4f: off by %.1f standard errors",
-				row.Address, *row.LLCMean, *row.LLCSE, *row.LambdaExact, dev / *row.LLCSE)
+	}
+}
+
+// longKnownGaps are the rows of validation-long.hcl that miss the
+// criteria, with the measured reason; docs/VALIDATION.md lists them.
+var longKnownGaps = map[string]string{
+	"sampler.hmc_e_3_3_3_3_r1":       "HMC about 11 % below λ with divergences",
+	"sampler.hmc_e_5_5_5_5_5_5_r0":   "12 to 15 % below λ at nβ = 1e4",
+	"sampler.mclmc_e_5_5_5_5_5_5_r0": "12 to 15 % below λ at nβ = 1e4",
+}
+
+// The long validation file runs every row of every table. Rows that meet
+// the criteria pass; HMC at c = 1e8 on normal crossings is biased low,
+// because one step size cannot follow arms whose widths span orders of
+// magnitude, so those nodes must instead flag themselves with warnings.
+// MCLMC rows at the default energy-variance target measure its bias,
+// which must stay below 10 %.
+func TestValidationLongExample(t *testing.T) {
+	if os.Getenv("LLCFLOW_LONG") != "1" {
+		t.Skip("set LLCFLOW_LONG=1 to run every row of the validation tables")
+	}
+	doc, dir := applyExample(t, "validation-long.hcl")
+	if len(doc.Errors) != 0 {
+		t.Fatalf("errors %v", doc.Errors)
+	}
+	for _, row := range doc.Rows {
+		res := readSamplerResult(t, dir, row.RunID)
+		misses := checkKnownValue(row, res.LambdaMultiplicity)
+		switch {
+		case strings.HasSuffix(row.Sampler, "_default"):
+			rel := (*row.LLCMean - *row.LambdaExact) / *row.LambdaExact
+			t.Logf("%s: bias at the default energy-variance target %+.2f %% ± %.2f %%",
+				row.Address, 100*rel, 100**row.LLCSE / *row.LambdaExact)
+			if math.Abs(rel) >= 0.10 {
+				t.Errorf("%s: bias %+.2f %% is not below 10 %%", row.Address, 100*rel)
+			}
+		case strings.HasPrefix(row.Sampler, "hmc_c_") && strings.HasSuffix(row.Sampler, "_c1e8"):
+			t.Logf("%s: llc %.4f ± %.4f, exact %.4f, warnings %q", row.Address, *row.LLCMean,
+				*row.LLCSE, *row.LambdaExact, res.Warnings)
+			if len(misses) > 0 && len(res.Warnings) == 0 {
+				t.Errorf("%s: misses %v without a warning", row.Address, misses)
+			}
+		case longKnownGaps[row.Address] != "":
+			t.Logf("%s: known gap (%s): %v", row.Address, longKnownGaps[row.Address], misses)
+		default:
+			for _, miss := range misses {
+				t.Errorf("%s: %s", row.Address, miss)
+			}
+		}
+	}
+}
+
+// agreementHCL is one trained MLP family with the three samplers, each
+// at settings whose bias is documented: HMC is exact up to Monte Carlo
+// error, MCLMC at energy variance 1e-5 and full-batch SGLD at ε = 1e-3
+// were within 0.5 % of their ε → 0 values here (docs/VALIDATION.md).
+const agreementHCL = `
+dataset "teacher" {
+  kind    = "teacher_student"
+  n       = 200
+  in_dim  = 2
+  teacher = { widths = [2, 3, 1], activation = "tanh" }
+  noise   = { kind = "gauss", scale = 0.1 }
+}
+
+model "student" {
+  kind       = "mlp"
+  widths     = [2, 4, 1]
+  activation = "tanh"
+}
+
+erm "fit" {
+  dataset = dataset.teacher
+  model   = model.student
+  steps   = 5000
+}
+
+sampler "sgld" {
+  kind       = "sgld"
+  erm        = erm.fit
+  step_size  = 1e-3
+  batch_size = 200
+  warmup     = 2000
+  steps      = 40000
+  eval_every = 5
+}
+
+sampler "hmc" {
+  kind           = "hmc"
+  erm            = erm.fit
+  leapfrog_steps = 8
+  draws          = 4000
+}
+
+sampler "mclmc" {
+  kind       = "mclmc"
+  erm        = erm.fit
+  energy_var = 1e-5
+  draws      = 10000
+}
+`
+
+// agreementBias is the allowance for the documented bias of each
+// unadjusted sampler, as a fraction of the estimate.
+var agreementBias = map[string]float64{"sgld": 0.01, "mclmc": 0.01, "hmc": 0}
+
+// SGLD, HMC and MCLMC on the same MLP family must agree within 4 combined
+// standard errors plus their documented biases.
+func TestSamplersAgreeOnMLP(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the three samplers take several seconds")
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "agree.hcl")
+	if err := os.WriteFile(path, []byte(agreementHCL), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	doc := applyFile(t, dir, path)
+	if len(doc.Rows) != 3 {
+		t.Fatalf("%d rows, want 3", len(doc.Rows))
+	}
+	for i, a := range doc.Rows {
+		t.Logf("%s: llc = %.4f ± %.4f", a.Address, *a.LLCMean, *a.LLCSE)
+		for _, b := range doc.Rows[i+1:] {
+			se := math.Hypot(*a.LLCSE, *b.LLCSE)
+			bias := agreementBias[a.Sampler]**a.LLCMean + agreementBias[b.Sampler]**b.LLCMean
+			if dev := math.Abs(*a.LLCMean - *b.LLCMean); dev > 4*se+bias {
+				t.Errorf("%s = %.4f and %s = %.4f differ by %.4f, more than 4 combined SE "+
+					"(%.4f) plus the bias allowance %.4f", a.Address, *a.LLCMean, b.Address,
+					*b.LLCMean, dev, 4*se, bias)
+			}
 		}
 	}
 }
@@ -64,7 +260,7 @@ func TestQuickExample(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the quick example takes several seconds")
 	}
-	doc := applyExample(t, "quick.hcl")
+	doc, _ := applyExample(t, "quick.hcl")
 	if len(doc.Rows) != 2 {
 		t.Fatalf("%d rows, want 2", len(doc.Rows))
 	}
