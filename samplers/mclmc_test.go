@@ -31,6 +31,9 @@ func mclmcConfig(c, gamma float64, seed string) samplers.MCLMCConfig {
 
 func TestMCLMCKnownValues(t *testing.T) {
 	cases := append(tableA(), tableB()...)
+	cases = append(cases, knownCase{"monomial (1,2) c=144.76",
+		targets.Monomial{Exponents: []int{1, 2}, Lower: -1, Upper: 1}, 144.76, 0,
+		targets.ExactMonomial([]int{1, 2}, 144.76, -1, 1)})
 	for _, integrator := range []string{"mclachlan", "leapfrog"} {
 		for _, tc := range cases {
 			t.Run(integrator+" "+tc.name, func(t *testing.T) {
