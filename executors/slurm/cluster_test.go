@@ -230,7 +230,7 @@ func TestClusterArray(t *testing.T) {
 	e := newClusterExecutor(t, s, Options{TimeoutMin: 5}, nil)
 	specs := []*executors.Spec{testSpec(t, 0), testSpec(t, 1), testSpec(t, 2)}
 
-	for i, err := range runAll(testContext(t, 50*time.Second), e, specs) {
+	for i, err := range runAll(testContext(t, 120*time.Second), e, specs) {
 		if err != nil {
 			t.Errorf("node %d: %v", i, err)
 		}
@@ -274,7 +274,7 @@ func TestClusterFailureLogTail(t *testing.T) {
 echo "boom: chain 2 produced NaN" >&2
 exit 1`)
 
-	err := e.Run(testContext(t, 50*time.Second), spec, nil)
+	err := e.Run(testContext(t, 120*time.Second), spec, nil)
 	if err == nil {
 		t.Fatal("Run of a failing node returned nil")
 	}
@@ -317,7 +317,7 @@ func TestClusterTimeoutResubmits(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- e.Run(testContext(t, 150*time.Second), spec, nil) }()
 	if !long {
-		waitFor(t, 60*time.Second, "the first attempt to start", func() bool { return len(s.attempts(spec)) == 1 })
+		waitFor(t, 100*time.Second, "the first attempt to start", func() bool { return len(s.attempts(spec)) == 1 })
 		rec, err := e.readRecord(spec.RunID)
 		if err != nil || rec == nil {
 			t.Fatalf("job record: %v", err)
@@ -354,7 +354,7 @@ func TestClusterCheckpointResubmits(t *testing.T) {
 	sleep 600 & wait
 fi`)
 
-	if err := e.Run(testContext(t, 100*time.Second), spec, nil); err != nil {
+	if err := e.Run(testContext(t, 150*time.Second), spec, nil); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
 	if !fileExists(ckpt) {
@@ -377,8 +377,8 @@ func TestClusterScancelOutside(t *testing.T) {
 	s.setBehaviour(t, spec, "sleep 600")
 
 	done := make(chan error, 1)
-	go func() { done <- e.Run(testContext(t, 60*time.Second), spec, nil) }()
-	waitFor(t, 50*time.Second, "the job to start", func() bool { return len(s.attempts(spec)) == 1 })
+	go func() { done <- e.Run(testContext(t, 120*time.Second), spec, nil) }()
+	waitFor(t, 100*time.Second, "the job to start", func() bool { return len(s.attempts(spec)) == 1 })
 	rec, err := e.readRecord(spec.RunID)
 	if err != nil || rec == nil {
 		t.Fatalf("job record: %v", err)
@@ -411,7 +411,7 @@ func TestClusterContextCancelScancels(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- e.Run(ctx, spec, nil) }()
-	waitFor(t, 50*time.Second, "the job to start", func() bool { return len(s.attempts(spec)) == 1 })
+	waitFor(t, 100*time.Second, "the job to start", func() bool { return len(s.attempts(spec)) == 1 })
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Errorf("Run after cancel returned %v, want context.Canceled", err)
@@ -443,7 +443,7 @@ func TestClusterArrayThrottle(t *testing.T) {
 		s.setBehaviour(t, spec, `date +%s.%N >> `+shellQuote(times)+`; sleep 1; date +%s.%N >> `+shellQuote(times))
 		specs = append(specs, spec)
 	}
-	for i, err := range runAll(testContext(t, 55*time.Second), e, specs) {
+	for i, err := range runAll(testContext(t, 120*time.Second), e, specs) {
 		if err != nil {
 			t.Fatalf("node %d: %v", i, err)
 		}
@@ -492,13 +492,13 @@ func TestClusterSecondExecutorWaits(t *testing.T) {
 	s.setBehaviour(t, spec, "sleep 4")
 
 	firstDone := make(chan error, 1)
-	go func() { firstDone <- first.Run(testContext(t, 60*time.Second), spec, nil) }()
-	waitFor(t, 50*time.Second, "the job to start", func() bool { return len(s.attempts(spec)) == 1 })
+	go func() { firstDone <- first.Run(testContext(t, 120*time.Second), spec, nil) }()
+	waitFor(t, 100*time.Second, "the job to start", func() bool { return len(s.attempts(spec)) == 1 })
 	if e := second.hasResult(spec.RunID); e {
 		t.Fatal("the run finished before the second executor started: lengthen the sleep")
 	}
 
-	if err := second.Run(testContext(t, 60*time.Second), spec, nil); err != nil {
+	if err := second.Run(testContext(t, 120*time.Second), spec, nil); err != nil {
 		t.Errorf("second executor: %v", err)
 	}
 	if err := <-firstDone; err != nil {
@@ -529,7 +529,7 @@ func TestClusterInjection(t *testing.T) {
 			o.Partition = value
 		}
 		e := newClusterExecutor(t, s, o, nil)
-		err := e.Run(testContext(t, 50*time.Second), testSpec(t, i), nil)
+		err := e.Run(testContext(t, 120*time.Second), testSpec(t, i), nil)
 		if field == "account" && err != nil {
 			t.Errorf("account %q: %v", value, err)
 		}

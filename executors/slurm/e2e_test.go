@@ -178,7 +178,7 @@ func applySlurm(t *testing.T, bin string, st *store.Store, plan *graph.Plan, o O
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cancelTestJobs(t, st.Root()) })
-	res, err := scheduler.Apply(testContext(t, 100*time.Second), plan.Entries, scheduler.Options{
+	res, err := scheduler.Apply(testContext(t, 150*time.Second), plan.Entries, scheduler.Options{
 		Executor: e, Store: st.Root(), Parallelism: 4, Threads: 1,
 	})
 	if err != nil {
