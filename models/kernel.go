@@ -7,10 +7,18 @@ package models
 // are wrapped in float64 conversions so the compiler cannot fuse them with
 // the following addition.
 
-// gemmNT computes C = X·Yᵀ, or C += X·Yᵀ when accumulate is set, where X is
-// m × k, Y is n × k and C is m × n, all row-major and contiguous. It works on
-// 2 × 4 tiles of C, keeping eight accumulators in registers.
-func gemmNT(m, n, k int, x, y, c []float64, accumulate bool) {
+// gemmNTGo is the portable gemmNT: it computes C = X·Yᵀ, or C += X·Yᵀ when
+// accumulate is set, where X is m × k, Y is n × k and C is m × n, all
+// row-major and contiguous. It works on 2 × 4 tiles of C, keeping eight
+// accumulators in registers. This fixes the order of every sum:
+//
+//   - C[i][j] with i < m − m mod 2 and j < n − n mod 4 (a tile element) is
+//     ((x_i0·y_j0 + x_i1·y_j1) + x_i2·y_j2) + …, one sum from p = 0 up,
+//     starting at +0.
+//   - Every other element is dotGo(x_i, y_j).
+//
+// The SIMD kernels reproduce this order exactly.
+func gemmNTGo(m, n, k int, x, y, c []float64, accumulate bool) {
 	i := 0
 	for ; i+2 <= m; i += 2 {
 		x0 := x[i*k : i*k+k]
@@ -23,15 +31,15 @@ func gemmNT(m, n, k int, x, y, c []float64, accumulate bool) {
 		}
 		for ; j < n; j++ {
 			yj := y[j*k : j*k+k]
-			store(c0, j, dot(x0, yj), accumulate)
-			store(c1, j, dot(x1, yj), accumulate)
+			store(c0, j, dotGo(x0, yj), accumulate)
+			store(c1, j, dotGo(x1, yj), accumulate)
 		}
 	}
 	for ; i < m; i++ {
 		xi := x[i*k : i*k+k]
 		ci := c[i*n : i*n+n]
 		for j := 0; j < n; j++ {
-			store(ci, j, dot(xi, y[j*k:j*k+k]), accumulate)
+			store(ci, j, dotGo(xi, y[j*k:j*k+k]), accumulate)
 		}
 	}
 }
@@ -84,9 +92,10 @@ func tile2x4(x0, x1, y []float64, k int, c0, c1 []float64, accumulate bool) {
 	c1[0], c1[1], c1[2], c1[3] = s10, s11, s12, s13
 }
 
-// dot returns Σ_p x[p]·y[p] with four accumulators over p mod 4, added as
+// dotGo returns Σ_p x[p]·y[p] with four accumulators s0..s3 over p mod 4,
+// the p past the last multiple of 4 added to s0, and the four added as
 // (s0 + s1) + (s2 + s3).
-func dot(x, y []float64) float64 {
+func dotGo(x, y []float64) float64 {
 	y = y[:len(x)]
 	var s0, s1, s2, s3 float64
 	p := 0

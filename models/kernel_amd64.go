@@ -1,0 +1,112 @@
+//go:build amd64 && !purego
+
+package models
+
+import (
+	"sync"
+
+	"golang.org/x/sys/cpu"
+)
+
+// useSIMD selects the AVX-512 and AVX2 kernels of kernel_amd64.s. They give
+// the same bits as the portable code, so the choice changes speed only.
+// Tests switch it off to compare the two paths.
+var useSIMD = cpu.X86.HasAVX512F && cpu.X86.HasAVX2
+
+// panelWidth is the number of Y rows packed side by side into one panel,
+// two AVX-512 registers of float64.
+const panelWidth = 16
+
+//go:noescape
+func kern4x16(x *float64, ldx int, panel *float64, k int, c *float64, ldc int, mask int, accumulate int)
+
+//go:noescape
+func kern2x16(x *float64, ldx int, panel *float64, k int, c *float64, ldc int, mask int, accumulate int)
+
+//go:noescape
+func dot4(x *float64, xstride int, y *float64, ystride int, k int, out *[4]float64)
+
+//go:noescape
+func dot1(x, y *float64, k int) float64
+
+// panels contains the packed Y panels, one buffer per concurrent gemmNT call.
+var panels = sync.Pool{New: func() any { return new([]float64) }}
+
+// gemmNT computes C = X·Yᵀ, or C += X·Yᵀ when accumulate is set, where X is
+// m × k, Y is n × k and C is m × n, all row-major and contiguous, with the
+// sums of gemmNTGo.
+func gemmNT(m, n, k int, x, y, c []float64, accumulate bool) {
+	if !useSIMD || k == 0 || m == 0 || n == 0 {
+		gemmNTGo(m, n, k, x, y, c, accumulate)
+		return
+	}
+	x, y, c = x[:m*k], y[:n*k], c[:m*n]
+	acc := 0
+	if accumulate {
+		acc = 1
+	}
+
+	m2, n4 := m&^1, n&^3
+	if m2 > 0 && n4 > 0 {
+		gemmTiles(m2, n4, n, k, x, y, c, acc)
+	}
+	// The elements outside the tiles are dot products (dotGo's order):
+	// columns n4..n−1 of rows 0..m2−1, then all of row m2 when m is odd.
+	var out [4]float64
+	for j := n4; j < n; j++ {
+		i := 0
+		for ; i+4 <= m2; i += 4 {
+			dot4(&x[i*k], k, &y[j*k], 0, k, &out)
+			for r, v := range out {
+				store(c, (i+r)*n+j, v, accumulate)
+			}
+		}
+		for ; i < m2; i++ {
+			store(c, i*n+j, dot1(&x[i*k], &y[j*k], k), accumulate)
+		}
+	}
+	if m2 < m {
+		xi, ci := x[m2*k:], c[m2*n:]
+		j := 0
+		for ; j+4 <= n; j += 4 {
+			dot4(&xi[0], 0, &y[j*k], k, k, &out)
+			for r, v := range out {
+				store(ci, j+r, v, accumulate)
+			}
+		}
+		for ; j < n; j++ {
+			store(ci, j, dot1(&xi[0], &y[j*k], k), accumulate)
+		}
+	}
+}
+
+// gemmTiles computes the tile elements C[i][j], i < m2, j < n4, with one
+// sum from p = 0 up each. It packs panelWidth rows of Y at a time as
+// panel[p·panelWidth + jj] = Y[j0+jj][p], so that one vector load gives
+// the p-th terms of 16 outputs, and runs kern4x16 down the rows.
+func gemmTiles(m2, n4, n, k int, x, y, c []float64, acc int) {
+	buf := panels.Get().(*[]float64)
+	if cap(*buf) < k*panelWidth {
+		*buf = make([]float64, k*panelWidth)
+	}
+	panel := (*buf)[:k*panelWidth]
+
+	for j0 := 0; j0 < n4; j0 += panelWidth {
+		w := min(panelWidth, n4-j0)
+		for jj := 0; jj < w; jj++ {
+			row := y[(j0+jj)*k : (j0+jj+1)*k]
+			for p, v := range row {
+				panel[p*panelWidth+jj] = v
+			}
+		}
+		mask := 1<<w - 1
+		i := 0
+		for ; i+4 <= m2; i += 4 {
+			kern4x16(&x[i*k], k, &panel[0], k, &c[i*n+j0], n, mask, acc)
+		}
+		if i < m2 {
+			kern2x16(&x[i*k], k, &panel[0], k, &c[i*n+j0], n, mask, acc)
+		}
+	}
+	panels.Put(buf)
+}

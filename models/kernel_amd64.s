@@ -1,0 +1,261 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// The kernels below reproduce the sums of gemmNTGo and dotGo bit for bit:
+// every product is a VMULPD or VMULSD rounded on its own, then added with
+// VADDPD or VADDSD in the same order as the Go code. No instruction fuses
+// a multiply with an add.
+
+// ROW multiplies the two panel vectors Z0, Z1 by the broadcast x value at
+// (ptr) and adds the products to the row's accumulators lo, hi:
+//
+//	s_lo += x·y_lo,  s_hi += x·y_hi.
+#define ROW(ptr, bx, lo, hi) \
+	VBROADCASTSD (ptr), bx; \
+	VMULPD       Z0, bx, Z4; \
+	VMULPD       Z1, bx, Z5; \
+	VADDPD       Z4, lo, lo; \
+	VADDPD       Z5, hi, hi
+
+// STORE writes the row's accumulators to (ptr), adding the old values of C
+// first when BX is non-zero. K1 and K2 mask the columns past the tile.
+#define STORE(ptr, lo, hi) \
+	TESTQ     BX, BX; \
+	JEQ       3(PC); \
+	VMOVUPD.Z (ptr), K1, Z4; \
+	VADDPD    Z4, lo, lo; \
+	TESTQ     BX, BX; \
+	JEQ       3(PC); \
+	VMOVUPD.Z 64(ptr), K2, Z5; \
+	VADDPD    Z5, hi, hi; \
+	VMOVUPD   lo, K1, (ptr); \
+	VMOVUPD   hi, K2, 64(ptr)
+
+// func kern4x16(x *float64, ldx int, panel *float64, k int, c *float64, ldc int, mask int, accumulate int)
+//
+// For r = 0..3 and j = 0..15 with bit j of mask set:
+//
+//	s_rj = Σ_{p=0}^{k−1} x[r·ldx + p]·panel[16p + j]   (from p = 0 up)
+//	c[r·ldc + j] = s_rj, or c[r·ldc + j] + s_rj when accumulate ≠ 0.
+TEXT ·kern4x16(SB), NOSPLIT, $0-64
+	MOVQ x+0(FP), SI
+	MOVQ ldx+8(FP), R8
+	SHLQ $3, R8
+	MOVQ panel+16(FP), DI
+	MOVQ k+24(FP), CX
+	MOVQ c+32(FP), DX
+	MOVQ ldc+40(FP), R9
+	SHLQ $3, R9
+	MOVQ mask+48(FP), AX
+	KMOVW AX, K1
+	SHRQ $8, AX
+	KMOVW AX, K2
+	MOVQ accumulate+56(FP), BX
+
+	LEAQ (SI)(R8*1), R10
+	LEAQ (SI)(R8*2), R11
+	LEAQ (R10)(R8*2), R12
+
+	VPXORQ Z16, Z16, Z16
+	VPXORQ Z17, Z17, Z17
+	VPXORQ Z18, Z18, Z18
+	VPXORQ Z19, Z19, Z19
+	VPXORQ Z20, Z20, Z20
+	VPXORQ Z21, Z21, Z21
+	VPXORQ Z22, Z22, Z22
+	VPXORQ Z23, Z23, Z23
+
+	TESTQ CX, CX
+	JEQ   done4
+
+loop4:
+	VMOVUPD.Z (DI), K1, Z0
+	VMOVUPD.Z 64(DI), K2, Z1
+	ROW(SI, Z2, Z16, Z17)
+	ROW(R10, Z3, Z18, Z19)
+	ROW(R11, Z6, Z20, Z21)
+	ROW(R12, Z7, Z22, Z23)
+	ADDQ $8, SI
+	ADDQ $8, R10
+	ADDQ $8, R11
+	ADDQ $8, R12
+	ADDQ $128, DI
+	DECQ CX
+	JNE  loop4
+
+done4:
+	STORE(DX, Z16, Z17)
+	ADDQ R9, DX
+	STORE(DX, Z18, Z19)
+	ADDQ R9, DX
+	STORE(DX, Z20, Z21)
+	ADDQ R9, DX
+	STORE(DX, Z22, Z23)
+	VZEROUPPER
+	RET
+
+// func kern2x16(x *float64, ldx int, panel *float64, k int, c *float64, ldc int, mask int, accumulate int)
+//
+// kern4x16 for two rows.
+TEXT ·kern2x16(SB), NOSPLIT, $0-64
+	MOVQ x+0(FP), SI
+	MOVQ ldx+8(FP), R8
+	SHLQ $3, R8
+	MOVQ panel+16(FP), DI
+	MOVQ k+24(FP), CX
+	MOVQ c+32(FP), DX
+	MOVQ ldc+40(FP), R9
+	SHLQ $3, R9
+	MOVQ mask+48(FP), AX
+	KMOVW AX, K1
+	SHRQ $8, AX
+	KMOVW AX, K2
+	MOVQ accumulate+56(FP), BX
+
+	LEAQ (SI)(R8*1), R10
+
+	VPXORQ Z16, Z16, Z16
+	VPXORQ Z17, Z17, Z17
+	VPXORQ Z18, Z18, Z18
+	VPXORQ Z19, Z19, Z19
+
+	TESTQ CX, CX
+	JEQ   done2
+
+loop2:
+	VMOVUPD.Z (DI), K1, Z0
+	VMOVUPD.Z 64(DI), K2, Z1
+	ROW(SI, Z2, Z16, Z17)
+	ROW(R10, Z3, Z18, Z19)
+	ADDQ $8, SI
+	ADDQ $8, R10
+	ADDQ $128, DI
+	DECQ CX
+	JNE  loop2
+
+done2:
+	STORE(DX, Z16, Z17)
+	ADDQ R9, DX
+	STORE(DX, Z18, Z19)
+	VZEROUPPER
+	RET
+
+// DOTLANE adds the products of four consecutive elements to the four lanes
+// of acc, lane q holding s_q = Σ_{p ≡ q mod 4} x[p]·y[p]. xp and yp point
+// at the elements, off is the byte offset.
+#define DOTLANE(xp, yp, off, tmp, acc) \
+	VMOVUPD off(xp), tmp; \
+	VMULPD  off(yp), tmp, tmp; \
+	VADDPD  tmp, acc, acc
+
+// FINISH adds the tail p ≥ 4⌊k/4⌋ to s0 and reduces the lanes of acc as
+// (s0 + s1) + (s2 + s3) into the low element of xacc. xp and yp point at
+// the tail, CX holds its length, and it ends at label end.
+#define FINISH(xp, yp, acc, xacc, xhi, t1, t2) \
+	VEXTRACTF128 $1, acc, xhi; \
+	TESTQ        CX, CX; \
+	JEQ          8(PC); \
+	VMOVSD       (xp), t1; \
+	VMULSD       (yp), t1, t1; \
+	VADDSD       t1, xacc, xacc; \
+	ADDQ         $8, xp; \
+	ADDQ         $8, yp; \
+	DECQ         CX; \
+	JNE          -6(PC); \
+	VUNPCKHPD    xacc, xacc, t1; \
+	VADDSD       t1, xacc, xacc; \
+	VUNPCKHPD    xhi, xhi, t2; \
+	VADDSD       t2, xhi, xhi; \
+	VADDSD       xhi, xacc, xacc
+
+// func dot4(x *float64, xstride int, y *float64, ystride int, k int, out *[4]float64)
+//
+// out[r] = dotGo(x[r·xstride:][:k], y[r·ystride:][:k]) for r = 0..3. The
+// four sums run in separate registers so their additions overlap.
+TEXT ·dot4(SB), NOSPLIT, $0-48
+	MOVQ x+0(FP), SI
+	MOVQ xstride+8(FP), R8
+	SHLQ $3, R8
+	MOVQ y+16(FP), DI
+	MOVQ ystride+24(FP), R9
+	SHLQ $3, R9
+	MOVQ k+32(FP), BX
+	MOVQ out+40(FP), DX
+
+	LEAQ (SI)(R8*1), R10
+	LEAQ (R10)(R8*1), R11
+	LEAQ (R11)(R8*1), R12
+	LEAQ (DI)(R9*1), R13
+	LEAQ (R13)(R9*1), R14
+	LEAQ (R14)(R9*1), R15
+
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+
+	MOVQ  BX, CX
+	SHRQ  $2, CX
+	JEQ   tail4
+
+quad4:
+	DOTLANE(SI, DI, 0, Y4, Y0)
+	DOTLANE(R10, R13, 0, Y5, Y1)
+	DOTLANE(R11, R14, 0, Y6, Y2)
+	DOTLANE(R12, R15, 0, Y7, Y3)
+	ADDQ $32, SI
+	ADDQ $32, R10
+	ADDQ $32, R11
+	ADDQ $32, R12
+	ADDQ $32, DI
+	ADDQ $32, R13
+	ADDQ $32, R14
+	ADDQ $32, R15
+	DECQ CX
+	JNE  quad4
+
+tail4:
+	ANDQ $3, BX
+	MOVQ BX, CX
+	FINISH(SI, DI, Y0, X0, X8, X9, X10)
+	MOVSD X0, 0(DX)
+	MOVQ BX, CX
+	FINISH(R10, R13, Y1, X1, X8, X9, X10)
+	MOVSD X1, 8(DX)
+	MOVQ BX, CX
+	FINISH(R11, R14, Y2, X2, X8, X9, X10)
+	MOVSD X2, 16(DX)
+	MOVQ BX, CX
+	FINISH(R12, R15, Y3, X3, X8, X9, X10)
+	MOVSD X3, 24(DX)
+	VZEROUPPER
+	RET
+
+// func dot1(x, y *float64, k int) float64
+//
+// dot1 returns dotGo(x[:k], y[:k]).
+TEXT ·dot1(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ k+16(FP), BX
+
+	VXORPD Y0, Y0, Y0
+	MOVQ   BX, CX
+	SHRQ   $2, CX
+	JEQ    tail1
+
+quad1:
+	DOTLANE(SI, DI, 0, Y4, Y0)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNE  quad1
+
+tail1:
+	ANDQ $3, BX
+	MOVQ BX, CX
+	FINISH(SI, DI, Y0, X0, X8, X9, X10)
+	VZEROUPPER
+	MOVSD X0, ret+24(FP)
+	RET
