@@ -14,8 +14,8 @@
 #   LLCFLOW_SLURM_MAX_ARRAY_SIZE  MaxArraySize of the cluster (1001, Slurm's default)
 #   LLCFLOW_SLURM_MIN_JOB_AGE     MinJobAge in seconds (300, Slurm's default)
 #   LLCFLOW_SLURM_WAIT            seconds to wait for the node to be idle (60)
-#   LLCFLOW_SLURM_OVERSUBSCRIBE   jobs that may share one core (1: none). Tests
-#                                 whose jobs mostly sleep finish sooner with 4.
+#   LLCFLOW_SLURM_OVERSUBSCRIBE   jobs that share one core (1: only jobs that
+#                                 ask with --oversubscribe, up to 4 a core)
 set -euo pipefail
 
 log() { echo "slurm-up: $*" >&2; }
@@ -42,7 +42,7 @@ wait_seconds=${LLCFLOW_SLURM_WAIT:-60}
 oversubscribe=${LLCFLOW_SLURM_OVERSUBSCRIBE:-1}
 case "$oversubscribe" in
 '' | *[!0-9]* | 0) die "LLCFLOW_SLURM_OVERSUBSCRIBE=$oversubscribe is not a positive number of jobs per core" ;;
-1) share=NO ;;
+1) share=YES:4 ;;
 *) share=FORCE:$oversubscribe ;;
 esac
 

@@ -161,11 +161,17 @@ func (l *logSink) contains(s string) bool {
 	return false
 }
 
+// testSBATCH are the extra sbatch options of every test job. The test
+// cluster lets jobs that ask for it share a core, so that test jobs that
+// sleep until Slurm ends them do not hold back the other tests.
+var testSBATCH = []string{"--oversubscribe"}
+
 func newClusterExecutor(t *testing.T, s *standIn, o Options, logs *logSink) *Executor {
 	t.Helper()
 	if logs == nil {
 		logs = &logSink{}
 	}
+	o.ExtraSBATCH = append(o.ExtraSBATCH, testSBATCH...)
 	e, err := New(Config{
 		Store: s.store, Binary: s.binary, Options: o, Logf: logs.logf(t),
 		PollInterval: 250 * time.Millisecond, PollMax: time.Second, LostAfter: 15 * time.Second,

@@ -170,6 +170,7 @@ func planSweep(t *testing.T, hcl string, vars []string, targets ...string) (*sto
 // the real llcflow binary, and checks that every node is done.
 func applySlurm(t *testing.T, bin string, st *store.Store, plan *graph.Plan, o Options, logs *logSink) {
 	t.Helper()
+	o.ExtraSBATCH = append(o.ExtraSBATCH, testSBATCH...)
 	e, err := New(Config{
 		Store: st.Root(), Binary: bin, Options: o, Logf: logs.logf(t),
 		PollInterval: 250 * time.Millisecond, PollMax: time.Second,
@@ -298,7 +299,8 @@ func TestClusterApplyBackend(t *testing.T) {
 
 	remote := filepath.Join(t.TempDir(), "slurm")
 	t.Cleanup(func() { cancelTestJobs(t, remote) })
-	cmd := exec.Command(bin, "--store", remote, "apply", "--backend", "slurm", "--timeout-min", "5", hcl)
+	cmd := exec.Command(bin, "--store", remote, "apply", "--backend", "slurm", "--timeout-min", "5",
+		"--sbatch-line="+testSBATCH[0], hcl)
 	out, err := cmd.CombinedOutput()
 	if err != nil && (strings.Contains(string(out), "not available in this build") ||
 		strings.Contains(string(out), "unknown flag --timeout-min")) {
