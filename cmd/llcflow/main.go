@@ -29,6 +29,7 @@ type cli struct {
 	Fmt      fmtCmd      `cmd:"" help:"Format HCL files."`
 	Graph    graphCmd    `cmd:"" help:"Print the node graph in DOT."`
 	Show     showCmd     `cmd:"" help:"Describe one run, by address or run id."`
+	Report   reportCmd   `cmd:"" help:"Draw the plots and write an HTML report of the results."`
 	Pull     pullCmd     `cmd:"" help:"Copy runs from the Modal volume into the local store."`
 	ExecNode execNodeCmd `cmd:"" name:"exec-node" help:"Run one node from a spec file (what remote workers run)."`
 	Version  versionCmd  `cmd:"" help:"Print the llcflow version."`
