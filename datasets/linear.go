@@ -118,7 +118,7 @@ func (c LinearTeacher) validate() (*models.MLP, error) {
 	if c.Init != "he" && c.Init != "xavier" {
 		return nil, fmt.Errorf("init scheme %q is not supported, want \"he\" or \"xavier\"", c.Init)
 	}
-	if err := c.Inputs.validate(); err != nil {
+	if err := c.Inputs.validate(c.Widths[0]); err != nil {
 		return nil, err
 	}
 	if err := c.Noise.validate(); err != nil {

@@ -48,7 +48,7 @@ func (c TeacherStudent) validate() (*models.MLP, error) {
 	if c.N < 1 {
 		return nil, fmt.Errorf("teacher-student n = %d is invalid, want at least 1", c.N)
 	}
-	if err := c.Inputs.validate(); err != nil {
+	if err := c.Inputs.validate(c.InDim); err != nil {
 		return nil, err
 	}
 	if err := c.Noise.validate(); err != nil {
@@ -76,6 +76,6 @@ func sample(r *rng.Rand, n int, inputs Inputs, noise Noise, teacher *models.MLP,
 	if err != nil {
 		return nil, nil, fmt.Errorf("teacher: %w", err)
 	}
-	noise.add(r, y)
+	noise.add(r, x, y, n)
 	return x, y, nil
 }

@@ -157,8 +157,16 @@ func TestGenerateRejectsInvalidConfig(t *testing.T) {
 		modify func(*TeacherStudent)
 		want   string
 	}{
-		{"x_dist", func(c *TeacherStudent) { c.Inputs.Dist = "mixture" }, `"mixture" is not implemented`},
-		{"noise kind", func(c *TeacherStudent) { c.Noise.Kind = "student_t" }, `"student_t" is not implemented`},
+		{"x_dist", func(c *TeacherStudent) { c.Inputs.Dist = "uniform" }, `x_dist "uniform" is not supported`},
+		{"noise kind", func(c *TeacherStudent) { c.Noise.Kind = "laplace" }, `noise kind "laplace" is not supported`},
+		{"cov_decay", func(c *TeacherStudent) { c.Inputs = Inputs{Dist: "gauss_aniso", CovDecay: 1.5} }, "cov_decay 1.5"},
+		{"components", func(c *TeacherStudent) { c.Inputs = Inputs{Dist: "mixture"} }, "components 0"},
+		{"spread", func(c *TeacherStudent) { c.Inputs = Inputs{Dist: "mixture", Components: 2, Spread: -1} }, "spread -1"},
+		{"latent_dim", func(c *TeacherStudent) { c.Inputs = Inputs{Dist: "lowdim_manifold", LatentDim: 4} }, "latent_dim 4"},
+		{"heavy_tail df", func(c *TeacherStudent) { c.Inputs = Inputs{Dist: "heavy_tail"} }, "df 0"},
+		{"hetero", func(c *TeacherStudent) { c.Noise = Noise{Kind: "hetero", Scale: 1, Hetero: -2} }, "hetero -2"},
+		{"student_t df", func(c *TeacherStudent) { c.Noise = Noise{Kind: "student_t", Scale: 1} }, "df 0"},
+		{"outlier frac", func(c *TeacherStudent) { c.Noise = Noise{Kind: "outliers", OutlierFrac: 2} }, "fraction 2"},
 		{"in_dim", func(c *TeacherStudent) { c.InDim = 4 }, "in_dim is 4"},
 		{"n", func(c *TeacherStudent) { c.N = 0 }, "n = 0"},
 		{"noise scale", func(c *TeacherStudent) { c.Noise.Scale = -1 }, "noise scale -1"},

@@ -24,42 +24,33 @@ func init() {
 		Type:    "dataset",
 		Name:    "linear_teacher",
 		Version: "linear_teacher/1",
-		Attrs: []Attr{
+		Attrs: append([]Attr{
 			atLeast(Attr{Name: "n", Type: Int, Default: 1000.0, Doc: "number of data points"}, 1),
 			atLeast(Attr{Name: "widths", Type: IntList, Doc: "teacher widths H_1 (input) … H_{L+1} (output)"}, 1),
 			nonNegative(Attr{Name: "rank", Type: Int, Doc: "rank r of the product W_L ⋯ W_1, at most the smallest width"}),
 			{Name: "init", Type: String, Default: "xavier", Enum: []string{"he", "xavier"},
 				Doc: "scale of the teacher's matrices"},
-			{Name: "x_dist", Type: String, Default: "gauss_iso", Enum: []string{"gauss_iso"},
-				Doc: "input distribution"},
-			{Name: "noise", Type: Object, Doc: "label noise (none by default)", Fields: []Attr{
-				{Name: "kind", Type: String, Default: "gauss", Enum: []string{"gauss"}},
-				nonNegative(Attr{Name: "scale", Type: Number, Default: 0.0, Doc: "noise standard deviation"}),
-			}},
+			noiseAttr(0),
 			{Name: "seed", Type: Int, Default: 0.0, Doc: "seed; it enters the key, which seeds the generator"},
-		},
+		}, inputAttrs()...),
 		Check: checkLinearTeacher,
 		Run:   runLinearTeacher,
 	})
 }
 
 type linearTeacherParams struct {
-	N      int    `json:"n"`
-	Widths []int  `json:"widths"`
-	Rank   int    `json:"rank"`
-	Init   string `json:"init"`
-	XDist  string `json:"x_dist"`
-	Noise  struct {
-		Kind  string  `json:"kind"`
-		Scale float64 `json:"scale"`
-	} `json:"noise"`
+	inputParams
+	N      int         `json:"n"`
+	Widths []int       `json:"widths"`
+	Rank   int         `json:"rank"`
+	Init   string      `json:"init"`
+	Noise  noiseParams `json:"noise"`
 }
 
 func (p linearTeacherParams) config() datasets.LinearTeacher {
 	return datasets.LinearTeacher{
 		N: p.N, Widths: p.Widths, Rank: p.Rank, Init: p.Init,
-		Inputs: datasets.Inputs{Dist: p.XDist},
-		Noise:  datasets.Noise{Kind: p.Noise.Kind, Scale: p.Noise.Scale},
+		Inputs: p.inputs(), Noise: p.Noise.noise(),
 	}
 }
 
@@ -77,7 +68,7 @@ func checkLinearTeacher(params map[string]any) []dsl.FieldError {
 			Detail: fmt.Sprintf("rank %d exceeds the smallest teacher width %d of %v; the product of the matrices has rank at most %d.",
 				p.Rank, m, p.Widths, m)}}
 	}
-	return nil
+	return append(checkInputs(params, p.Widths[0]), checkNoise(params)...)
 }
 
 func runLinearTeacher(ctx context.Context, rc *RunContext) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"sort"
 
 	"github.com/llcflow/llcflow/datasets"
 	"github.com/llcflow/llcflow/dsl"
@@ -27,42 +28,177 @@ func init() {
 		Type:    "dataset",
 		Name:    "teacher_student",
 		Version: "teacher_student/1",
-		Attrs: []Attr{
+		Attrs: append([]Attr{
 			atLeast(Attr{Name: "n", Type: Int, Default: 1000.0, Doc: "number of data points"}, 1),
 			atLeast(Attr{Name: "in_dim", Type: Int, Doc: "input dimension"}, 1),
-			{Name: "x_dist", Type: String, Default: "gauss_iso", Enum: []string{"gauss_iso"},
-				Doc: "input distribution"},
 			{Name: "teacher", Type: Object, Doc: "the teacher network", Fields: []Attr{
 				atLeast(Attr{Name: "widths", Type: IntList, Doc: "layer widths, input first"}, 1),
 				{Name: "activation", Type: String, Default: "tanh", Enum: activations},
 				{Name: "bias", Type: Bool, Default: false, Doc: "biases (initialized to zero)"},
 				{Name: "init", Type: String, Default: "he", Enum: []string{"he", "xavier"}},
 			}},
-			{Name: "noise", Type: Object, Doc: "label noise", Fields: []Attr{
-				{Name: "kind", Type: String, Default: "gauss", Enum: []string{"gauss"}},
-				nonNegative(Attr{Name: "scale", Type: Number, Default: 0.1, Doc: "noise standard deviation"}),
-			}},
+			noiseAttr(0.1),
 			{Name: "seed", Type: Int, Default: 0.0, Doc: "seed; it enters the key, which seeds the generator"},
-		},
+		}, inputAttrs()...),
 		Check: checkTeacherStudent,
 		Run:   runTeacherStudent,
 	})
 }
 
+// inputAttrs returns x_dist and the options of its distributions. An
+// option is accepted only with the distribution it belongs to, and there
+// checkInputs fills in its default, so that the key of a data set holds
+// exactly the settings that determine it.
+func inputAttrs() []Attr {
+	return []Attr{
+		{Name: "x_dist", Type: String, Default: "gauss_iso", Enum: datasets.InputDists, Doc: "input distribution"},
+		{Name: "cov_decay", Type: Number, Optional: true, Min: ptr(0), MinExcl: true, Max: ptr(1),
+			Doc: "gauss_aniso: coordinate j has variance cov_decay^j (default 0.8)"},
+		atLeast(Attr{Name: "components", Type: Int, Optional: true, Doc: "mixture: number of components (default 4)"}, 1),
+		nonNegative(Attr{Name: "spread", Type: Number, Optional: true, Doc: "mixture: standard deviation of the component means (default 2)"}),
+		atLeast(Attr{Name: "latent_dim", Type: Int, Optional: true, Doc: "lowdim_manifold: dimension of the input subspace (default 2, at most in_dim)"}, 1),
+		atLeast(Attr{Name: "tail_df", Type: Int, Optional: true, Doc: "heavy_tail: degrees of freedom of the multivariate Student-t (default 3)"}, 1),
+	}
+}
+
+// inputOptions are the defaults of the options of each input distribution.
+var inputOptions = map[string]map[string]any{
+	"gauss_iso":       {},
+	"gauss_aniso":     {"cov_decay": 0.8},
+	"mixture":         {"components": 4.0, "spread": 2.0},
+	"lowdim_manifold": {"latent_dim": 2.0},
+	"heavy_tail":      {"tail_df": 3.0},
+}
+
+// noiseAttr returns the noise object with the given default scale.
+func noiseAttr(scale float64) Attr {
+	return Attr{Name: "noise", Type: Object, Doc: "label noise", Fields: []Attr{
+		{Name: "kind", Type: String, Default: "gauss", Enum: datasets.NoiseKinds},
+		nonNegative(Attr{Name: "scale", Type: Number, Default: scale, Doc: "noise scale σ (the standard deviation for gauss)"}),
+		nonNegative(Attr{Name: "hetero", Type: Number, Optional: true, Doc: "hetero: σ grows as σ·(1 + hetero·‖x‖/√in_dim) (default 1)"}),
+		atLeast(Attr{Name: "df", Type: Int, Optional: true, Doc: "student_t: degrees of freedom (default 4)"}, 1),
+		{Name: "outlier_frac", Type: Number, Optional: true, Min: ptr(0), Max: ptr(1), Doc: "outliers: probability that a row is an outlier (default 0.05)"},
+		nonNegative(Attr{Name: "outlier_scale", Type: Number, Optional: true, Doc: "outliers: noise standard deviation of outlier rows (default 1)"}),
+	}}
+}
+
+// noiseOptions are the defaults of the options of each noise kind.
+var noiseOptions = map[string]map[string]any{
+	"gauss":     {},
+	"hetero":    {"hetero": 1.0},
+	"student_t": {"df": 4.0},
+	"outliers":  {"outlier_frac": 0.05, "outlier_scale": 1.0},
+}
+
+// selectOptions fills in the defaults of the options that belong to
+// choice, the value of the attribute named selector, and rejects the
+// options of other choices. attr names the top-level attribute that
+// errors point at; "" points each error at its option.
+func selectOptions(params map[string]any, selector, choice string, options map[string]map[string]any, attr string) []dsl.FieldError {
+	var errs []dsl.FieldError
+	var names []string
+	for _, opts := range options {
+		for name := range opts {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		def, ok := options[choice][name]
+		_, present := params[name]
+		switch {
+		case ok && !present:
+			params[name] = def
+		case !ok && present:
+			at := attr
+			if at == "" {
+				at = name
+			}
+			errs = append(errs, dsl.FieldError{Attr: at, Summary: "Unsupported argument",
+				Detail: fmt.Sprintf("%s applies only to %s = %q, not %q; remove it.", name, selector, owner(options, name), choice)})
+		}
+	}
+	return errs
+}
+
+// owner returns the choice whose options include name.
+func owner(options map[string]map[string]any, name string) string {
+	for choice, opts := range options {
+		if _, ok := opts[name]; ok {
+			return choice
+		}
+	}
+	return ""
+}
+
+// checkInputs fills in and checks the options of x_dist for inputs of
+// dimension inDim.
+func checkInputs(params map[string]any, inDim int) []dsl.FieldError {
+	dist, _ := params["x_dist"].(string)
+	errs := selectOptions(params, "x_dist", dist, inputOptions, "")
+	if len(errs) > 0 {
+		return errs
+	}
+	if dist == "lowdim_manifold" {
+		if k, _ := params["latent_dim"].(float64); int(k) > inDim {
+			return []dsl.FieldError{{Attr: "latent_dim", Summary: "Invalid value",
+				Detail: fmt.Sprintf("latent_dim %d exceeds the input dimension %d; the inputs lie on a subspace of at most in_dim dimensions.", int(k), inDim)}}
+		}
+	}
+	return nil
+}
+
+// checkNoise fills in and checks the options of the noise kind.
+func checkNoise(params map[string]any) []dsl.FieldError {
+	noise, _ := params["noise"].(map[string]any)
+	kind, _ := noise["kind"].(string)
+	return selectOptions(noise, "noise.kind", kind, noiseOptions, "noise")
+}
+
+// inputParams are the JSON fields of inputAttrs.
+type inputParams struct {
+	XDist      string  `json:"x_dist"`
+	CovDecay   float64 `json:"cov_decay"`
+	Components int     `json:"components"`
+	Spread     float64 `json:"spread"`
+	LatentDim  int     `json:"latent_dim"`
+	TailDF     int     `json:"tail_df"`
+}
+
+func (p inputParams) inputs() datasets.Inputs {
+	return datasets.Inputs{Dist: p.XDist, CovDecay: p.CovDecay, Components: p.Components,
+		Spread: p.Spread, LatentDim: p.LatentDim, DF: p.TailDF}
+}
+
+// noiseParams are the JSON fields of noiseAttr.
+type noiseParams struct {
+	Kind         string  `json:"kind"`
+	Scale        float64 `json:"scale"`
+	Hetero       float64 `json:"hetero"`
+	DF           int     `json:"df"`
+	OutlierFrac  float64 `json:"outlier_frac"`
+	OutlierScale float64 `json:"outlier_scale"`
+}
+
+func (p noiseParams) noise() datasets.Noise {
+	return datasets.Noise{Kind: p.Kind, Scale: p.Scale, Hetero: p.Hetero, DF: p.DF,
+		OutlierFrac: p.OutlierFrac, OutlierScale: p.OutlierScale}
+}
+
+// teacherParams are the JSON fields of a teacher object.
+type teacherParams struct {
+	Widths     []int  `json:"widths"`
+	Activation string `json:"activation"`
+	Bias       bool   `json:"bias"`
+	Init       string `json:"init"`
+}
+
 type teacherStudentParams struct {
-	N       int    `json:"n"`
-	InDim   int    `json:"in_dim"`
-	XDist   string `json:"x_dist"`
-	Teacher struct {
-		Widths     []int  `json:"widths"`
-		Activation string `json:"activation"`
-		Bias       bool   `json:"bias"`
-		Init       string `json:"init"`
-	} `json:"teacher"`
-	Noise struct {
-		Kind  string  `json:"kind"`
-		Scale float64 `json:"scale"`
-	} `json:"noise"`
+	inputParams
+	N       int           `json:"n"`
+	InDim   int           `json:"in_dim"`
+	Teacher teacherParams `json:"teacher"`
+	Noise   noiseParams   `json:"noise"`
 }
 
 func checkTeacherStudent(params map[string]any) []dsl.FieldError {
@@ -70,14 +206,21 @@ func checkTeacherStudent(params map[string]any) []dsl.FieldError {
 	if err := decode(params, &p); err != nil {
 		return []dsl.FieldError{{Summary: "Invalid value", Detail: err.Error()}}
 	}
-	w := p.Teacher.Widths
+	if errs := checkTeacherWidths(p.Teacher.Widths, p.InDim); errs != nil {
+		return errs
+	}
+	return append(checkInputs(params, p.InDim), checkNoise(params)...)
+}
+
+// checkTeacherWidths checks that a teacher's widths start with in_dim.
+func checkTeacherWidths(w []int, inDim int) []dsl.FieldError {
 	if len(w) < 2 {
 		return []dsl.FieldError{{Attr: "teacher", Summary: "Invalid value",
 			Detail: fmt.Sprintf("teacher.widths needs at least an input and an output width, got %v.", w)}}
 	}
-	if w[0] != p.InDim {
+	if w[0] != inDim {
 		return []dsl.FieldError{{Attr: "teacher", Summary: "Invalid value",
-			Detail: fmt.Sprintf("teacher.widths starts with %d but in_dim is %d; the first width is the input width.", w[0], p.InDim)}}
+			Detail: fmt.Sprintf("teacher.widths starts with %d but in_dim is %d; the first width is the input width.", w[0], inDim)}}
 	}
 	return nil
 }
@@ -92,9 +235,8 @@ func runTeacherStudent(ctx context.Context, rc *RunContext) error {
 		return fmt.Errorf("teacher: %w", err)
 	}
 	gen := datasets.TeacherStudent{
-		N: p.N, InDim: p.InDim, Inputs: datasets.Inputs{Dist: p.XDist},
-		Teacher: *teacher, TeacherInit: p.Teacher.Init,
-		Noise: datasets.Noise{Kind: p.Noise.Kind, Scale: p.Noise.Scale},
+		N: p.N, InDim: p.InDim, Inputs: p.inputs(),
+		Teacher: *teacher, TeacherInit: p.Teacher.Init, Noise: p.Noise.noise(),
 	}
 	x, y, teacherW, err := gen.Generate(rng.New(rc.Key, "dataset", 0))
 	if err != nil {
@@ -122,6 +264,11 @@ type datasetResult struct {
 	// matrices, which with the student's widths gives the learning
 	// coefficient (see lambdaTrue).
 	TrueRank *int `json:"true_rank,omitempty"`
+	// Classes is the number of classes K of a data set whose Y holds class
+	// labels in [0, K), and 0 for regression targets.
+	Classes int `json:"classes,omitempty"`
+	// ContentHash is the SHA-256 of the data file a file dataset read.
+	ContentHash string `json:"content_hash,omitempty"`
 }
 
 // teacherInfo is the MLP whose parameter vector teacher.npy holds.
@@ -157,6 +304,30 @@ func writeSynthetic(rc *RunContext, d syntheticData) error {
 	return writeJSON(rc.Dir, "result.json", res)
 }
 
+// dataset is a dataset run's arrays and result.
+type dataset struct {
+	x, y   []float64
+	n      int
+	result *datasetResult
+}
+
+// loadDataset reads the arrays and result of a dataset run.
+func loadDataset(dir string) (*dataset, error) {
+	res, err := readDatasetResult(dir)
+	if err != nil {
+		return nil, err
+	}
+	x, y, n, inDim, outDim, err := readArrays(dir)
+	if err != nil {
+		return nil, err
+	}
+	if inDim != res.InDim || outDim != res.OutDim || n != res.N {
+		return nil, fmt.Errorf("dataset %s: arrays of %d × %d and %d × %d disagree with result.json (n %d, in_dim %d, out_dim %d)",
+			dir, n, inDim, n, outDim, res.N, res.InDim, res.OutDim)
+	}
+	return &dataset{x: x, y: y, n: n, result: res}, nil
+}
+
 // readDatasetResult reads a dataset run's result.json.
 func readDatasetResult(dir string) (*datasetResult, error) {
 	var res datasetResult
@@ -166,8 +337,22 @@ func readDatasetResult(dir string) (*datasetResult, error) {
 	return &res, nil
 }
 
-// readDataset loads X and Y from a dataset run directory.
+// readDataset loads X and Y from a dataset run directory for a regression
+// potential. It rejects class labels, which need the loss that loadTrained
+// reads from the erm.
 func readDataset(dir string) (x, y []float64, n, inDim, outDim int, err error) {
+	res, err := readDatasetResult(dir)
+	if err != nil {
+		return nil, nil, 0, 0, 0, err
+	}
+	if res.Classes > 0 {
+		return nil, nil, 0, 0, 0, fmt.Errorf("dataset %s holds class labels, which a mean-squared-error potential would misread; load the erm with loadTrained", dir)
+	}
+	return readArrays(dir)
+}
+
+// readArrays loads X and Y from a dataset run directory.
+func readArrays(dir string) (x, y []float64, n, inDim, outDim int, err error) {
 	xs, x, err := npy.Read(filepath.Join(dir, fileX))
 	if err != nil {
 		return nil, nil, 0, 0, 0, err

@@ -44,7 +44,7 @@ func BenchmarkLossGrad(b *testing.B) {
 	}
 }
 
-func benchRegression(b *testing.B, m *MLP, n int) (*Regression, []float64) {
+func benchRegression(b *testing.B, m *MLP, n int) (*Supervised, []float64) {
 	b.Helper()
 	x := make([]float64, n*m.Widths[0])
 	y := make([]float64, n*m.Widths[len(m.Widths)-1])

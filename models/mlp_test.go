@@ -146,33 +146,37 @@ func TestInitErrors(t *testing.T) {
 }
 
 func TestTargetParamsIsClosest(t *testing.T) {
-	count := func(in, out, depth, h int) int {
-		return in*h + (depth-1)*h*h + h*out + depth*h + out
+	// count is the parameter count from NewMLP, independent of the
+	// closed form inside TargetParams.
+	count := func(in, out, depth, h int, bias bool) int {
+		m, err := NewMLP(widthsFor(in, out, depth, h), "relu", bias)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.NumParams()
 	}
-	if got := TargetParams(4, 1, 1, 97); got != 16 {
-		t.Errorf("TargetParams(4, 1, 1, 97) = %d, want 16 (the [4, 16, 1] MLP has 97)", got)
+	if got := TargetParams(4, 1, 1, 97, true); got != 16 {
+		t.Errorf("TargetParams(4, 1, 1, 97, true) = %d, want 16 (the [4, 16, 1] MLP has 97)", got)
 	}
-	for _, in := range []int{1, 4, 32} {
-		for _, out := range []int{1, 3} {
-			for _, depth := range []int{1, 2, 4} {
-				for _, target := range []int{1, 10, 97, 1000, 10_000, 123_457} {
-					got := TargetParams(in, out, depth, target)
-					best := 1
-					for h := 1; h <= target; h++ {
-						if abs(count(in, out, depth, h)-target) < abs(count(in, out, depth, best)-target) {
-							best = h
+	if got := TargetParams(4, 1, 1, 80, false); got != 16 {
+		t.Errorf("TargetParams(4, 1, 1, 80, false) = %d, want 16 (the [4, 16, 1] MLP without biases has 80)", got)
+	}
+	for _, bias := range []bool{true, false} {
+		for _, in := range []int{1, 4, 32} {
+			for _, out := range []int{1, 3} {
+				for _, depth := range []int{1, 2, 4} {
+					for _, target := range []int{1, 10, 97, 1000, 10_000} {
+						got := TargetParams(in, out, depth, target, bias)
+						best := 1
+						for h := 1; h <= target; h++ {
+							if abs(count(in, out, depth, h, bias)-target) < abs(count(in, out, depth, best, bias)-target) {
+								best = h
+							}
 						}
-					}
-					if got != best {
-						t.Errorf("TargetParams(%d, %d, %d, %d) = %d (%d params), want %d (%d params)",
-							in, out, depth, target, got, count(in, out, depth, got), best, count(in, out, depth, best))
-					}
-					m, err := NewMLP(widthsFor(in, out, depth, got), "relu", true)
-					if err != nil {
-						t.Fatal(err)
-					}
-					if m.NumParams() != count(in, out, depth, got) {
-						t.Errorf("formula gives %d params, NumParams %d", count(in, out, depth, got), m.NumParams())
+						if got != best {
+							t.Errorf("TargetParams(%d, %d, %d, %d, %v) = %d (%d params), want %d (%d params)",
+								in, out, depth, target, bias, got, count(in, out, depth, got, bias), best, count(in, out, depth, best, bias))
+						}
 					}
 				}
 			}

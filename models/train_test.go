@@ -56,7 +56,7 @@ func TestTrainAdamReachesNoiseFloor(t *testing.T) {
 	}
 	calls := 0
 	res, err := Train(context.Background(), reg.NewEvaluator(), w, TrainConfig{Steps: 3000, LogEvery: 100},
-		func(done, total int) { calls++ })
+		TrainHooks{Progress: func(done, total int) { calls++ }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +139,7 @@ func TestTrainSGDMatchesClosedForm(t *testing.T) {
 
 	w := append([]float64(nil), w0...)
 	res, err := Train(context.Background(), reg.NewEvaluator(), w,
-		TrainConfig{Optimizer: "sgd", LR: lr, Steps: steps}, nil)
+		TrainConfig{Optimizer: "sgd", LR: lr, Steps: steps}, TrainHooks{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +193,7 @@ func TestTrainIsDeterministic(t *testing.T) {
 	reg, w0 := newTestRegression(t, []int{3, 8, 1}, "gelu", true, 100, "train-bits")
 	run := func() []float64 {
 		w := append([]float64(nil), w0...)
-		if _, err := Train(context.Background(), reg.NewEvaluator(), w, TrainConfig{Steps: 50}, nil); err != nil {
+		if _, err := Train(context.Background(), reg.NewEvaluator(), w, TrainConfig{Steps: 50}, TrainHooks{}); err != nil {
 			t.Fatal(err)
 		}
 		return w
@@ -209,7 +209,7 @@ func TestTrainIsDeterministic(t *testing.T) {
 func TestTrainReportsDivergence(t *testing.T) {
 	reg, w := newTestRegression(t, []int{3, 1}, "identity", true, 50, "diverge")
 	_, err := Train(context.Background(), reg.NewEvaluator(), w,
-		TrainConfig{Optimizer: "sgd", LR: 100, Steps: 2000}, nil)
+		TrainConfig{Optimizer: "sgd", LR: 100, Steps: 2000}, TrainHooks{})
 	if err == nil {
 		t.Fatal("Train with lr 100 succeeded, want a divergence error")
 	}
@@ -224,11 +224,11 @@ func TestTrainHonoursCancellation(t *testing.T) {
 	reg, w := newTestRegression(t, []int{3, 4, 1}, "tanh", true, 50, "cancel")
 	ctx, cancel := context.WithCancel(context.Background())
 	_, err := Train(ctx, reg.NewEvaluator(), w, TrainConfig{Steps: 1_000_000},
-		func(done, total int) {
+		TrainHooks{Progress: func(done, total int) {
 			if done >= 100 {
 				cancel()
 			}
-		})
+		}})
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("error = %v, want context.Canceled", err)
 	}
@@ -247,7 +247,7 @@ func TestTrainConfigValidates(t *testing.T) {
 		{LogEvery: -5},
 	}
 	for _, cfg := range cases {
-		if _, err := Train(context.Background(), reg.NewEvaluator(), w, cfg, nil); err == nil {
+		if _, err := Train(context.Background(), reg.NewEvaluator(), w, cfg, TrainHooks{}); err == nil {
 			t.Errorf("Train(%+v) succeeded, want a validation error", cfg)
 		}
 	}

@@ -93,7 +93,7 @@ func randomParams(m *MLP, r *rng.Rand) []float64 {
 }
 
 // newTestRegression builds a regression with standard normal x and y.
-func newTestRegression(t *testing.T, widths []int, activation string, bias bool, n int, key string) (*Regression, []float64) {
+func newTestRegression(t *testing.T, widths []int, activation string, bias bool, n int, key string) (*Supervised, []float64) {
 	t.Helper()
 	m, err := NewMLP(widths, activation, bias)
 	if err != nil {
@@ -147,7 +147,7 @@ func identityPerm(n int) []int {
 	return p
 }
 
-func checkGradient(t *testing.T, reg *Regression, lossGrad func([]float64, []int, []float64) float64,
+func checkGradient(t *testing.T, reg *Supervised, lossGrad func([]float64, []int, []float64) float64,
 	w []float64, rows []int, kinked bool) {
 	t.Helper()
 	m := reg.mlp
@@ -183,7 +183,7 @@ func checkGradient(t *testing.T, reg *Regression, lossGrad func([]float64, []int
 // pre-activation across 0, which would make the central difference straddle
 // a kink. A pre-activation that is exactly 0 and stays so (a unit without
 // bias whose inputs are all 0) has relu' = 0 on both sides and passes.
-func checkSignsKept(t *testing.T, reg *Regression, w []float64, rows []int, h float64) {
+func checkSignsKept(t *testing.T, reg *Supervised, w []float64, rows []int, h float64) {
 	t.Helper()
 	m := reg.mlp
 	in := m.Widths[0]
@@ -308,7 +308,7 @@ func TestLossGradPinned(t *testing.T) {
 
 // newPinnedRegression builds a regression whose data and weights are exact
 // functions of their indices, with values in [−1, 1).
-func newPinnedRegression(t *testing.T, widths []int, activation string, n int) (*Regression, []float64) {
+func newPinnedRegression(t *testing.T, widths []int, activation string, n int) (*Supervised, []float64) {
 	t.Helper()
 	m, err := NewMLP(widths, activation, true)
 	if err != nil {

@@ -1,0 +1,50 @@
+package kinds
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/llcflow/llcflow/models"
+	"github.com/llcflow/llcflow/npy"
+)
+
+// trainedModel is what a sampler needs from an erm run: w* and the
+// potential it is a minimum of.
+type trainedModel struct {
+	// result is the erm's result.json. Its LambdaTrue and
+	// LambdaMultiplicity are the learning coefficient where known.
+	result ermResult
+	// pot is L_n of the erm's model, data and loss.
+	pot   *models.Supervised
+	wStar []float64
+}
+
+// loadTrained reads the erm run in dir, the dataset run it names (found
+// with runDir) and its w*, and builds the potential with the erm's loss.
+// Samplers use it for every erm input, training and checkpoint erms alike.
+func loadTrained(dir string, runDir func(runID string) string) (*trainedModel, error) {
+	var res ermResult
+	if err := readJSON(filepath.Join(dir, "result.json"), &res); err != nil {
+		return nil, fmt.Errorf("read erm result: %w", err)
+	}
+	data, err := loadDataset(runDir(res.DatasetRunID))
+	if err != nil {
+		return nil, err
+	}
+	mlp, err := newModel(res.Model, data.result.InDim, modelOutDim(data.result, res.Loss))
+	if err != nil {
+		return nil, err
+	}
+	_, wStar, err := npy.Read(filepath.Join(dir, fileWeights))
+	if err != nil {
+		return nil, err
+	}
+	if len(wStar) != mlp.NumParams() {
+		return nil, fmt.Errorf("erm weights have %d values, the model needs %d", len(wStar), mlp.NumParams())
+	}
+	pot, err := models.NewSupervised(mlp, data.x, data.y, data.n, res.Loss.loss())
+	if err != nil {
+		return nil, err
+	}
+	return &trainedModel{result: res, pot: pot, wStar: wStar}, nil
+}
