@@ -46,7 +46,11 @@ func (s *testStore) tryRun(blockType, kind, runID string, attrs map[string]any, 
 		withRefs[name] = v
 	}
 	for role, id := range inputs {
-		withRefs[role] = dsl.Ref{Type: role, Name: id, Address: role + "." + id}
+		typ := role
+		if role == "from" {
+			typ = "erm"
+		}
+		withRefs[role] = dsl.Ref{Type: typ, Name: id, Address: typ + "." + id}
 	}
 	params, errs := Registry{}.Normalize(blockType, kind, withRefs)
 	if len(errs) > 0 {

@@ -203,6 +203,7 @@ func Train(ctx context.Context, ev samplers.Evaluator, w []float64, cfg TrainCon
 	}
 	return res, nil
 }
+
 // optimizer applies one update w ← w − Δ(∇L_n(w)).
 type optimizer struct {
 	cfg TrainConfig
