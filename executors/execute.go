@@ -32,7 +32,16 @@ type ExecOptions struct {
 	// Stop, when closed, asks a sampler node to checkpoint and return
 	// kinds.ErrCheckpointed.
 	Stop <-chan struct{}
+	// Notify, when not nil, receives sentences about the node's lock: that
+	// Execute waits for another process that holds it, or took over one
+	// that a killed process left.
+	Notify func(address, runID, message string)
 }
+
+// ErrComputedElsewhere is returned, wrapped, by ExecuteNode and by the
+// Local executor when another process committed the node while this one
+// waited for its lock. The run is then valid in the store.
+var ErrComputedElsewhere = errors.New("another process computed the node while this one waited for its lock")
 
 // NodeError is a failure of the node itself (its code or its numbers), as
 // opposed to a failure of the executor. Log is the path of the node's log.
@@ -51,14 +60,26 @@ func (e *NodeError) Error() string {
 func (e *NodeError) Unwrap() error { return e.Err }
 
 // Execute runs one node in this process and leaves a validated run
-// directory in the store. It is what the local executor calls and what
-// `llcflow exec-node` runs on a remote worker.
-//
-// Steps: open the store at spec.Store; take the node's lock (returning
-// nil at once when another process finished the node meanwhile); check
-// that this binary implements the spec's kind version; run the kind into
-// a temporary directory; commit it, or record the failure.
+// directory in the store. It is what `llcflow exec-node` runs on a remote
+// worker. It returns nil as well when another process computed the node
+// while this one waited for its lock.
 func Execute(ctx context.Context, spec *Spec, opts ExecOptions) error {
+	err := ExecuteNode(ctx, spec, opts)
+	if errors.Is(err, ErrComputedElsewhere) {
+		return nil
+	}
+	return err
+}
+
+// ExecuteNode is Execute, except that it returns an error wrapping
+// ErrComputedElsewhere when another process committed the node while this
+// one waited for its lock.
+//
+// Steps: check that this binary implements the spec's kind version; open
+// the store at spec.Store; check that every input has a valid run; take the
+// node's lock; run the kind into a temporary directory; commit it, or
+// record the failure.
+func ExecuteNode(ctx context.Context, spec *Spec, opts ExecOptions) error {
 	kind, ok := kinds.Lookup(spec.Type, spec.Kind)
 	if !ok || kind.Run == nil {
 		return fmt.Errorf("this llcflow binary has no %s kind %q; rebuild it from the same source as the planner", spec.Type, spec.Kind)
@@ -87,10 +108,10 @@ func Execute(ctx context.Context, spec *Spec, opts ExecOptions) error {
 		Key: spec.Key, RunID: spec.RunID, Address: spec.Address,
 		Type: spec.Type, Kind: spec.Kind, Version: spec.Version,
 		Params: spec.Params, Inputs: manifestInputs,
-		LockTimeout: opts.LockTimeout, Force: spec.Force,
+		LockTimeout: opts.LockTimeout, Force: spec.Force, Notify: notifier(spec, opts.Notify),
 	})
 	if errors.Is(err, store.ErrCached) {
-		return nil
+		return fmt.Errorf("%s (run %s): %w", spec.Address, spec.RunID, ErrComputedElsewhere)
 	}
 	if err != nil {
 		return err
@@ -142,4 +163,12 @@ func Execute(ctx context.Context, spec *Spec, opts ExecOptions) error {
 		}
 		return &NodeError{Address: spec.Address, RunID: spec.RunID, Stage: spec.Type, Log: logPath, Err: runErr}
 	}
+}
+
+// notifier adapts ExecOptions.Notify to the store's callback.
+func notifier(spec *Spec, notify func(address, runID, message string)) func(string) {
+	if notify == nil {
+		return nil
+	}
+	return func(message string) { notify(spec.Address, spec.RunID, message) }
 }

@@ -16,7 +16,9 @@ type Local struct {
 // Name returns "local".
 func (l *Local) Name() string { return "local" }
 
-// Run executes the node in this process.
+// Run executes the node in this process. It returns an error wrapping
+// ErrComputedElsewhere, with the run valid in the store, when another
+// process committed the node while Run waited for its lock.
 func (l *Local) Run(ctx context.Context, spec *Spec, progress func(Event)) error {
 	s := *spec
 	if s.Threads == 0 {
@@ -25,5 +27,5 @@ func (l *Local) Run(ctx context.Context, spec *Spec, progress func(Event)) error
 	opts := l.Options
 	opts.Executor = "local"
 	opts.Progress = progress
-	return Execute(ctx, &s, opts)
+	return ExecuteNode(ctx, &s, opts)
 }

@@ -45,13 +45,21 @@ type Event struct {
 	Elapsed time.Duration // since Apply started
 	// Fraction is the node's progress in [0, 1] (node_progress).
 	Fraction float64
-	// Message is a status line (node_progress, node_retry) or the reason
-	// a node was skipped (node_skipped).
+	// Message is a status line (node_progress, node_retry), the reason a
+	// node was skipped (node_skipped), or why a node that had to run turned
+	// out cached (node_cached).
 	Message string
-	// Err is the failure of a node_failed event.
+	// Err is the failure of a node_failed event, or of the attempt that a
+	// node_retry event retries.
 	Err error
 	// Duration is the node's own wall time (node_done, node_failed).
 	Duration time.Duration
+	// Attempt is the number of the failed attempt and Delay the wait before
+	// the next one (node_retry). Infra is true when the executor lost the
+	// node, false when the node itself failed.
+	Attempt int
+	Delay   time.Duration
+	Infra   bool
 }
 
 // Options configure Apply.
@@ -80,10 +88,18 @@ type Options struct {
 
 // Result lists what happened to each node that had to run.
 type Result struct {
-	Done    []*graph.Node
-	Cached  []*graph.Node
-	Failed  []Failure
-	Skipped []*graph.Node
+	Done []*graph.Node
+	// Cached are the nodes that had a valid run, including those in
+	// Elsewhere.
+	Cached []*graph.Node
+	// Elsewhere are the nodes that another process computed while this
+	// apply waited for their lock.
+	Elsewhere []*graph.Node
+	Failed    []Failure
+	Skipped   []*graph.Node
+	// Cancelled are the nodes that were running when ctx was cancelled.
+	// Their temporary files are gone and they have no run.
+	Cancelled []*graph.Node
 	// NotStarted are nodes left alone because the apply stopped (first
 	// failure without KeepGoing, or cancellation).
 	NotStarted []*graph.Node
@@ -189,10 +205,17 @@ func Apply(ctx context.Context, entries []graph.Entry, opts Options) (*Result, e
 		running--
 		node := work[c.index].Node
 		switch {
-		case c.err == nil:
+		case c.err == nil || errors.Is(c.err, executors.ErrComputedElsewhere):
 			state[c.index] = stateDone
-			res.Done = append(res.Done, node)
-			emit(Event{Type: NodeDone, Node: node, Duration: c.took})
+			if c.err == nil {
+				res.Done = append(res.Done, node)
+				emit(Event{Type: NodeDone, Node: node, Duration: c.took})
+			} else {
+				res.Cached = append(res.Cached, node)
+				res.Elsewhere = append(res.Elsewhere, node)
+				emit(Event{Type: NodeCached, Node: node, Duration: c.took,
+					Message: "computed by another process while this one waited for its lock"})
+			}
 			for _, d := range dependents[c.index] {
 				remaining[d]--
 				if remaining[d] == 0 && state[d] == statePending {
@@ -201,7 +224,7 @@ func Apply(ctx context.Context, entries []graph.Entry, opts Options) (*Result, e
 			}
 		case ctx.Err() != nil && errors.Is(c.err, ctx.Err()):
 			state[c.index] = stateCancelled
-			res.NotStarted = append(res.NotStarted, node)
+			res.Cancelled = append(res.Cancelled, node)
 		default:
 			state[c.index] = stateFailed
 			res.Failed = append(res.Failed, Failure{Node: node, Err: c.err})
@@ -279,7 +302,7 @@ func runWithRetries(ctx context.Context, e graph.Entry, opts Options, emit func(
 			emit(Event{Type: NodeProgress, Node: e.Node, Fraction: ev.Fraction, Message: ev.Message})
 		})
 		took := time.Since(t0)
-		if err == nil || ctx.Err() != nil {
+		if err == nil || ctx.Err() != nil || errors.Is(err, executors.ErrComputedElsewhere) {
 			return took, err
 		}
 		var infra *executors.InfraError
@@ -296,7 +319,7 @@ func runWithRetries(ctx context.Context, e graph.Entry, opts Options, emit func(
 		if isInfra {
 			kind = "infrastructure failure"
 		}
-		emit(Event{Type: NodeRetry, Node: e.Node,
+		emit(Event{Type: NodeRetry, Node: e.Node, Err: err, Attempt: attempt, Delay: delay, Infra: isInfra,
 			Message: fmt.Sprintf("attempt %d failed (%s: %v); retrying in %s", attempt, kind, err, delay)})
 		select {
 		case <-time.After(delay):

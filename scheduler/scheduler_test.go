@@ -219,8 +219,9 @@ func TestCancelStopsRunningNodes(t *testing.T) {
 	if time.Since(start) > 10*time.Second {
 		t.Errorf("cancellation took %v", time.Since(start))
 	}
-	if len(res.Done) != 0 || len(res.NotStarted) != 6 {
-		t.Errorf("done %d, not started or cancelled %d; want 0 and 6", len(res.Done), len(res.NotStarted))
+	if len(res.Done) != 0 || len(res.Cancelled) != 2 || len(res.NotStarted) != 4 {
+		t.Errorf("done %d, cancelled %d, not started %d; want 0, 2 and 4",
+			len(res.Done), len(res.Cancelled), len(res.NotStarted))
 	}
 }
 
@@ -235,5 +236,39 @@ func TestCachedEntriesReported(t *testing.T) {
 	}
 	if len(res.Cached) != 1 || len(res.Done) != 2 {
 		t.Errorf("cached %d, done %d; want 1 and 2", len(res.Cached), len(res.Done))
+	}
+}
+
+func TestComputedElsewhereCountsAsCached(t *testing.T) {
+	entries := chainGraph(t, 1)
+	fake := newFake()
+	erm := entries[1].Node
+	fake.fail[erm.Address] = fmt.Errorf("%s: %w", erm.Address, executors.ErrComputedElsewhere)
+	fake.finished[erm.RunID] = true
+	var mu sync.Mutex
+	var cachedEvents []Event
+	res, err := Apply(context.Background(), entries, Options{Executor: fake, Parallelism: 1,
+		RetryFailed: 3, RetryDelay: time.Millisecond,
+		Events: func(ev Event) {
+			mu.Lock()
+			defer mu.Unlock()
+			if ev.Type == NodeCached {
+				cachedEvents = append(cachedEvents, ev)
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Done) != 2 || len(res.Failed) != 0 {
+		t.Errorf("done %d, failed %v; want the dataset and the sampler done", len(res.Done), res.Failed)
+	}
+	if len(res.Elsewhere) != 1 || len(res.Cached) != 1 || res.Elsewhere[0] != erm {
+		t.Errorf("elsewhere %v, cached %v; want the erm node in both", res.Elsewhere, res.Cached)
+	}
+	if got := fake.attempts[erm.Address]; got != 1 {
+		t.Errorf("a node computed elsewhere was tried %d times, want 1", got)
+	}
+	if len(cachedEvents) != 1 || cachedEvents[0].Message == "" {
+		t.Errorf("node_cached events %+v, want one with a message", cachedEvents)
 	}
 }

@@ -2,16 +2,12 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"os/signal"
 	"runtime"
-	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -26,13 +22,16 @@ import (
 type applyCmd struct {
 	loadFlags
 	planFlags
-	Parallelism int           `short:"j" help:"Nodes run at once (default: the number of CPUs)." default:"0"`
-	Threads     int           `help:"Chain goroutines per node (default: CPUs divided by --parallelism, at least 1)." default:"0"`
-	Backend     string        `help:"Where nodes run: local, slurm or modal." default:"local" enum:"local,slurm,modal"`
-	KeepGoing   bool          `help:"Keep running independent nodes after a failure; dependents of a failed node are skipped."`
-	RetryFailed int           `help:"Retry a node that failed by itself this many times (infrastructure failures are retried anyway)." default:"0"`
-	LockTimeout time.Duration `help:"How long to wait for another process that is computing the same node." default:"24h"`
-	JSON        bool          `name:"json" help:"Print one JSON event per line instead of log lines."`
+	Parallelism  int           `short:"j" help:"Nodes run at once (default: the number of CPUs)." default:"0"`
+	Threads      int           `help:"Chain goroutines per node (default: CPUs divided by --parallelism, at least 1)." default:"0"`
+	Backend      string        `help:"Where nodes run: local, slurm or modal." default:"local" enum:"local,slurm,modal"`
+	KeepGoing    bool          `help:"Keep running independent nodes after a failure; dependents of a failed node are skipped."`
+	RetryFailed  int           `help:"Retry a node that failed by itself this many times (default: never)." default:"0"`
+	InfraRetries int           `help:"Retry a node whose executor lost it (a lost job or sandbox) this many times." default:"3"`
+	RetryDelay   time.Duration `help:"Wait before the first retry; it doubles after each one." default:"10s"`
+	LockTimeout  time.Duration `help:"How long to wait for another process that is computing the same node." default:"24h"`
+	JSON         bool          `name:"json" help:"Print one JSON event per line on standard output instead of log lines."`
+	Progress     string        `help:"Progress display: auto (bars when standard output is a terminal), bars or lines." default:"auto" enum:"auto,bars,lines"`
 
 	Slurm slurmFlags `embed:""`
 	Modal modalFlags `embed:""`
@@ -40,50 +39,39 @@ type applyCmd struct {
 
 func (a *applyCmd) Help() string {
 	return `Plans like 'llcflow plan', then runs every node marked + or ~, each as soon
-as its inputs are done, and ends with a table of LLC estimates. Example:
+as its inputs are done, and ends with a table of LLC estimates. Given one
+file saved by 'llcflow plan --out', it runs exactly that plan, and rejects it
+when the HCL files or the store changed since. Examples:
 
   llcflow apply examples/quick.hcl
   llcflow apply -j 4 --rerun sampler.sgld examples/quick.hcl
+  llcflow plan --out quick.plan examples/quick.hcl && llcflow apply quick.plan
 
-Interrupting (Ctrl-C) cancels the running nodes; completed nodes stay cached.
-Exit codes: 0 success, 1 failure (invalid HCL or a failed node), 2 usage error.`
+A second apply on the same store waits for the nodes that the first one is
+computing (at most --lock-timeout) and computes each node once. A lock left
+by a killed process is taken over with a message.
+
+Interrupting (Ctrl-C) cancels the running nodes and removes their temporary
+files; completed nodes stay cached, and the next apply finishes the rest.
+Exit codes: 0 success, 1 failure (invalid HCL, a stale saved plan, a failed
+node or an interruption), 2 usage error.`
 }
 
 func (a *applyCmd) Run(c *cli) error {
-	opts, err := a.planFlags.options()
+	l, plan, st, err := a.planForApply(c)
 	if err != nil {
 		return err
 	}
-	l, err := a.load(c, a.JSON)
+	out, err := newApplyOutput(os.Stdout, os.Stderr, a.JSON, a.Progress)
 	if err != nil {
 		return err
 	}
-	st, err := c.openStore()
-	if err != nil {
-		return err
-	}
-	plan, err := graph.MakePlan(l.graph, st, opts)
-	if err != nil {
-		return &exitError{code: exitFailure, err: err}
-	}
-	out := newApplyOutput(os.Stdout, os.Stderr, a.JSON)
 	out.plan(plan)
 
-	jobs := a.Parallelism
-	switch {
-	case jobs > 0:
-	case a.Backend == "local":
-		jobs = runtime.NumCPU()
-	default:
-		// Remote nodes use the cluster's CPUs, not this machine's.
-		jobs = remoteParallelism
-	}
-	threads := a.Threads
-	if threads <= 0 {
-		threads = max(1, runtime.NumCPU()/jobs)
-	}
-	exec, err := a.executor(l, st, threads, out.logf)
+	jobs, threads := a.parallelism()
+	exec, err := a.executor(l, st, threads, out)
 	if err != nil {
+		out.close()
 		return &exitError{code: exitFailure, err: err}
 	}
 	if closer, ok := exec.(io.Closer); ok {
@@ -91,16 +79,18 @@ func (a *applyCmd) Run(c *cli) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	out.start(plan)
 	res, runErr := scheduler.Apply(ctx, plan.Entries, scheduler.Options{
 		Executor: exec, Store: st.Root(), Parallelism: jobs, Threads: threads,
-		KeepGoing: a.KeepGoing, RetryFailed: a.RetryFailed,
-		RetryDelay: 10 * time.Second,
+		KeepGoing: a.KeepGoing, RetryFailed: a.RetryFailed, InfraRetries: a.InfraRetries,
+		RetryDelay: a.RetryDelay,
 		Events:     out.event,
 	})
-	for _, n := range res.Cached {
-		if err := st.Record(n.Address, n.RunID, n.Key); err != nil {
-			out.logf("warning: could not index %s under %s: %v", n.RunID, n.Address, err)
-		}
+	out.close()
+	stop()
+
+	if err := recordCached(st, res.Cached); err != nil {
+		out.logf("warning: could not index every cached run under its address: %v", err)
 	}
 	out.summary(res, runErr)
 	if !a.JSON {
@@ -111,7 +101,7 @@ func (a *applyCmd) Run(c *cli) error {
 		}
 	}
 	if runErr != nil {
-		return &exitError{code: exitFailure, err: fmt.Errorf("interrupted: %d nodes completed, %d cancelled or not started; run apply again to finish", len(res.Done), len(res.NotStarted))}
+		return &exitError{code: exitFailure, err: interruptedError(res)}
 	}
 	if len(res.Failed) > 0 {
 		return &exitError{code: exitFailure}
@@ -119,23 +109,99 @@ func (a *applyCmd) Run(c *cli) error {
 	return nil
 }
 
+// planForApply loads the HCL files and plans them, or loads a saved plan
+// and checks that it is still current.
+func (a *applyCmd) planForApply(c *cli) (*loaded, *graph.Plan, *store.Store, error) {
+	st, err := c.openStore()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if saved, path, err := a.savedPlan(); err != nil {
+		return nil, nil, nil, err
+	} else if saved != nil {
+		l, plan, err := saved.replan(c, st, path, a.JSON)
+		return l, plan, st, err
+	}
+
+	opts, err := a.planFlags.options()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	l, err := a.load(c, a.JSON)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	plan, err := graph.MakePlan(l.graph, st, opts)
+	if err != nil {
+		return nil, nil, nil, &exitError{code: exitFailure, err: err}
+	}
+	return l, plan, st, nil
+}
+
+// savedPlan returns the saved plan when the only path is a plan file,
+// after rejecting the flags that a saved plan fixes.
+func (a *applyCmd) savedPlan() (*savedPlan, string, error) {
+	if len(a.Paths) != 1 {
+		return nil, "", nil
+	}
+	saved, err := readSavedPlan(a.Paths[0])
+	if err != nil || saved == nil {
+		return nil, "", err
+	}
+	var fixed []string
+	for flag, given := range map[string]bool{
+		"--no-skip": a.NoSkip, "--rerun": len(a.Rerun) > 0, "--target": len(a.Target) > 0,
+		"--var": len(a.Var) > 0, "--var-file": len(a.VarFile) > 0, "--preset": a.Preset != "",
+	} {
+		if given {
+			fixed = append(fixed, flag)
+		}
+	}
+	if len(fixed) > 0 {
+		return nil, "", &exitError{code: exitUsage, err: fmt.Errorf("%s cannot be combined with the saved plan %s, "+
+			"which records its own; run llcflow plan --out again with them", joinSorted(fixed), a.Paths[0])}
+	}
+	return saved, a.Paths[0], nil
+}
+
+// parallelism returns the number of nodes in flight and the chain
+// goroutines per node.
+func (a *applyCmd) parallelism() (jobs, threads int) {
+	jobs = a.Parallelism
+	switch {
+	case jobs > 0:
+	case a.Backend == "local":
+		jobs = runtime.NumCPU()
+	default:
+		// Remote nodes use the cluster's CPUs, not this machine's.
+		jobs = remoteParallelism
+	}
+	threads = a.Threads
+	if threads <= 0 {
+		threads = max(1, runtime.NumCPU()/jobs)
+	}
+	return jobs, threads
+}
+
 // executor returns the executor that --backend names.
-func (a *applyCmd) executor(l *loaded, st *store.Store, threads int, logf func(string, ...any)) (executors.Executor, error) {
+func (a *applyCmd) executor(l *loaded, st *store.Store, threads int, out *applyOutput) (executors.Executor, error) {
 	switch a.Backend {
 	case "local":
-		return &executors.Local{Threads: threads, Options: executors.ExecOptions{LockTimeout: a.LockTimeout}}, nil
+		return &executors.Local{Threads: threads, Options: executors.ExecOptions{
+			LockTimeout: a.LockTimeout, Notify: out.notice,
+		}}, nil
 	case "slurm":
 		opts, err := a.Slurm.options(l.workflow.Backends["slurm"])
 		if err != nil {
 			return nil, err
 		}
-		return slurm.New(slurm.Config{Store: st.Root(), Options: opts, Logf: logf})
+		return slurm.New(slurm.Config{Store: st.Root(), Options: opts, Logf: out.logf})
 	case "modal":
 		opts, err := a.Modal.options(l.workflow.Backends["modal"])
 		if err != nil {
 			return nil, err
 		}
-		logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+		logger := slog.New(slog.NewTextHandler(out.logWriter(), &slog.HandlerOptions{Level: slog.LevelInfo}))
 		return modal.New(opts, logger)
 	}
 	return nil, fmt.Errorf("--backend %s is not available in this build; use --backend local", a.Backend)
@@ -145,149 +211,25 @@ func (a *applyCmd) executor(l *loaded, st *store.Store, threads int, logf func(s
 // cluster or on Modal, where nodes do not share this machine's CPUs.
 const remoteParallelism = 256
 
-// applyOutput renders scheduler events as log lines or JSON lines.
-type applyOutput struct {
-	mu      sync.Mutex
-	stdout  io.Writer
-	stderr  io.Writer
-	json    bool
-	started time.Time
-	lastPct map[string]float64
-	lastAt  map[string]time.Time
-	startAt map[string]time.Time
+// recordCached indexes every cached node under its current address, so
+// that a later plan compares a changed node with this run.
+func recordCached(st *store.Store, nodes []*graph.Node) error {
+	refs := make([]store.RunRef, len(nodes))
+	for i, n := range nodes {
+		refs[i] = store.RunRef{Address: n.Address, RunID: n.RunID, Key: n.Key}
+	}
+	return st.RecordAll(refs)
 }
 
-func newApplyOutput(stdout, stderr io.Writer, asJSON bool) *applyOutput {
-	return &applyOutput{stdout: stdout, stderr: stderr, json: asJSON, started: time.Now(),
-		lastPct: map[string]float64{}, lastAt: map[string]time.Time{}, startAt: map[string]time.Time{}}
-}
-
-func (o *applyOutput) writeJSON(v map[string]any) {
-	data, _ := json.Marshal(v)
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.stdout.Write(append(data, '\n'))
-}
-
-func (o *applyOutput) logf(format string, args ...any) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	fmt.Fprintf(o.stderr, "[%6.1fs] %s\n", time.Since(o.started).Seconds(), fmt.Sprintf(format, args...))
-}
-
-func (o *applyOutput) plan(p *graph.Plan) {
-	if o.json {
-		var doc map[string]any
-		data, err := p.JSON()
-		if err == nil && json.Unmarshal(data, &doc) == nil {
-			doc["type"] = "plan"
-			doc["elapsed_seconds"] = time.Since(o.started).Seconds()
-			o.writeJSON(doc)
-		}
-		return
-	}
-	o.mu.Lock()
-	printPlan(o.stderr, p)
-	o.mu.Unlock()
-}
-
-func (o *applyOutput) event(ev scheduler.Event) {
-	if ev.Type == scheduler.NodeStart {
-		o.mu.Lock()
-		o.startAt[ev.Node.RunID] = time.Now()
-		o.mu.Unlock()
-	}
-	if ev.Type == scheduler.NodeProgress && !o.progressDue(ev) {
-		return
-	}
-	if o.json {
-		m := map[string]any{"type": ev.Type, "address": ev.Node.Address, "run_id": ev.Node.RunID,
-			"elapsed_seconds": ev.Elapsed.Seconds()}
-		switch ev.Type {
-		case scheduler.NodeProgress:
-			m["fraction"] = ev.Fraction
-			m["message"] = ev.Message
-		case scheduler.NodeDone:
-			m["duration_seconds"] = ev.Duration.Seconds()
-		case scheduler.NodeFailed:
-			m["duration_seconds"] = ev.Duration.Seconds()
-			m["error"] = ev.Err.Error()
-			if log := failureLog(ev.Err); log != "" {
-				m["log"] = log
-			}
-		case scheduler.NodeSkipped, scheduler.NodeRetry:
-			m["message"] = ev.Message
-		}
-		o.writeJSON(m)
-		return
-	}
-	switch ev.Type {
-	case scheduler.NodeStart:
-		o.logf("start   %s (run %s)", ev.Node.Address, ev.Node.RunID)
-	case scheduler.NodeProgress:
-		o.logf("        %s: %3.0f%% %s", ev.Node.Address, 100*ev.Fraction, ev.Message)
-	case scheduler.NodeDone:
-		o.logf("done    %s in %.1fs", ev.Node.Address, ev.Duration.Seconds())
-	case scheduler.NodeFailed:
-		msg := fmt.Sprintf("failed  %s: %v", ev.Node.Address, ev.Err)
-		if log := failureLog(ev.Err); log != "" {
-			msg += "\n        log: " + log
-		}
-		o.logf("%s", msg)
-	case scheduler.NodeSkipped:
-		o.logf("skipped %s: %s", ev.Node.Address, ev.Message)
-	case scheduler.NodeRetry:
-		o.logf("retry   %s: %s", ev.Node.Address, ev.Message)
-	}
-}
-
-// progressDue limits progress output to nodes that have run for 2 seconds,
-// and then to one line per node every 10 % or every 5 seconds.
-func (o *applyOutput) progressDue(ev scheduler.Event) bool {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	id := ev.Node.RunID
-	if time.Since(o.startAt[id]) < 2*time.Second {
-		return false
-	}
-	if ev.Fraction-o.lastPct[id] >= 0.1 || time.Since(o.lastAt[id]) >= 5*time.Second {
-		o.lastPct[id], o.lastAt[id] = ev.Fraction, time.Now()
-		return true
-	}
-	return false
-}
-
-func failureLog(err error) string {
-	var ne *executors.NodeError
-	if errors.As(err, &ne) {
-		return ne.Log
-	}
-	return ""
-}
-
-func (o *applyOutput) summary(res *scheduler.Result, runErr error) {
-	if o.json {
-		o.writeJSON(map[string]any{"type": "summary", "elapsed_seconds": time.Since(o.started).Seconds(),
-			"done": len(res.Done), "cached": len(res.Cached), "failed": len(res.Failed),
-			"skipped": len(res.Skipped), "not_started": len(res.NotStarted), "interrupted": runErr != nil})
-		return
-	}
-	parts := []string{fmt.Sprintf("%d done", len(res.Done)), fmt.Sprintf("%d cached", len(res.Cached))}
-	if n := len(res.Failed); n > 0 {
-		parts = append(parts, fmt.Sprintf("%d failed", n))
-	}
-	if n := len(res.Skipped); n > 0 {
-		parts = append(parts, fmt.Sprintf("%d skipped", n))
+// interruptedError says what an interrupted apply completed and left.
+func interruptedError(res *scheduler.Result) error {
+	msg := fmt.Sprintf("interrupted: %d nodes completed and are stored", len(res.Done))
+	if n := len(res.Cancelled); n > 0 {
+		msg += fmt.Sprintf("; %d running nodes were cancelled (%s) and their temporary files removed",
+			n, listAddresses(res.Cancelled, 3))
 	}
 	if n := len(res.NotStarted); n > 0 {
-		parts = append(parts, fmt.Sprintf("%d not started", n))
+		msg += fmt.Sprintf("; %d nodes did not start", n)
 	}
-	o.logf("Apply: %s.", strings.Join(parts, ", "))
-	for _, f := range res.Failed {
-		line := fmt.Sprintf("error: %s: %v", f.Node.Address, f.Err)
-		if log := failureLog(f.Err); log != "" {
-			line += " (log: " + log + ")"
-		}
-		o.logf("%s", line)
-	}
+	return fmt.Errorf("%s; run apply again to finish", msg)
 }

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/llcflow/llcflow/graph"
+	"github.com/llcflow/llcflow/store"
 )
 
 // planFlags select what a plan forces and restricts to, shared by plan and
@@ -19,19 +22,12 @@ type planFlags struct {
 
 func (f *planFlags) options() (graph.PlanOptions, error) {
 	opts := graph.PlanOptions{NoSkip: f.NoSkip}
-	for _, s := range f.Rerun {
-		p, err := graph.ParsePattern(s)
-		if err != nil {
-			return opts, &exitError{code: exitUsage, err: fmt.Errorf("--rerun %q: %w", s, err)}
-		}
-		opts.Rerun = append(opts.Rerun, p)
+	var err error
+	if opts.Rerun, err = parsePatterns("--rerun", f.Rerun); err != nil {
+		return opts, err
 	}
-	for _, s := range f.Target {
-		p, err := graph.ParsePattern(s)
-		if err != nil {
-			return opts, &exitError{code: exitUsage, err: fmt.Errorf("--target %q: %w", s, err)}
-		}
-		opts.Targets = append(opts.Targets, p)
+	if opts.Targets, err = parsePatterns("--target", f.Target); err != nil {
+		return opts, err
 	}
 	return opts, nil
 }
@@ -39,16 +35,25 @@ func (f *planFlags) options() (graph.PlanOptions, error) {
 type planCmd struct {
 	loadFlags
 	planFlags
-	JSON             bool `name:"json" help:"Print the plan as one JSON document."`
-	DetailedExitcode bool `help:"Exit with 3 when something would run, 0 when everything is cached."`
+	JSON             bool     `name:"json" help:"Print the plan as one JSON document."`
+	DetailedExitcode bool     `help:"Exit with 3 when something would run, 0 when everything is cached."`
+	Summary          bool     `help:"Print only the counts per type and kind, and the summary line."`
+	Explain          []string `help:"Compare the nodes matching an address pattern with the store and with the latest earlier run of their address, parameter by parameter (repeatable)." placeholder:"PATTERN" sep:"none"`
+	Out              string   `help:"Save the plan to FILE; 'llcflow apply FILE' then runs exactly this plan, or rejects it when the HCL files or the store changed." placeholder:"FILE" type:"path"`
 }
 
 func (p *planCmd) Help() string {
 	return `Every node is listed with a symbol: + runs (with the reason), = cached,
-~ forced by --no-skip or --rerun. Example:
+~ forced by --no-skip or --rerun. The reason of a node that runs is the most
+specific one that applies: no earlier run; the parameters that changed
+against the latest earlier run of the same address, each with its old and new
+value; an input that changed or will run, named; a new implementation
+version; a forced rerun. Examples:
 
   llcflow plan examples/quick.hcl
   llcflow plan --rerun sampler.sgld --json examples/quick.hcl
+  llcflow plan --explain 'sampler.sgld[seed=0]' examples/quick.hcl
+  llcflow plan --summary --out quick.plan examples/quick.hcl
 
 Exit codes: 0 success, 1 failure (invalid HCL), 2 usage error,
 3 with --detailed-exitcode when something would run.`
@@ -56,6 +61,10 @@ Exit codes: 0 success, 1 failure (invalid HCL), 2 usage error,
 
 func (p *planCmd) Run(c *cli) error {
 	opts, err := p.planFlags.options()
+	if err != nil {
+		return err
+	}
+	explain, err := parsePatterns("--explain", p.Explain)
 	if err != nil {
 		return err
 	}
@@ -71,20 +80,93 @@ func (p *planCmd) Run(c *cli) error {
 	if err != nil {
 		return &exitError{code: exitFailure, err: err}
 	}
-	if p.JSON {
-		data, err := plan.JSON()
-		if err != nil {
-			return err
-		}
-		os.Stdout.Write(data)
-		fmt.Println()
-	} else {
+
+	switch {
+	case len(explain) > 0:
+		err = printExplanations(os.Stdout, plan, st, explain, p.JSON)
+	case p.JSON:
+		err = printPlanJSON(os.Stdout, plan, p.Summary)
+	case p.Summary:
+		printPlanSummary(os.Stdout, plan)
+	default:
 		printPlan(os.Stdout, plan)
+	}
+	if err != nil {
+		return &exitError{code: exitFailure, err: err}
+	}
+	if p.Out != "" {
+		if err := p.save(l, st, plan); err != nil {
+			return &exitError{code: exitFailure, err: err}
+		}
 	}
 	if p.DetailedExitcode && plan.Summary.Run+plan.Summary.Forced > 0 {
 		return &exitError{code: exitChanges}
 	}
 	return nil
+}
+
+func (p *planCmd) save(l *loaded, st *store.Store, plan *graph.Plan) error {
+	sp, err := newSavedPlan(l, st, p.loadFlags, p.planFlags, plan)
+	if err != nil {
+		return err
+	}
+	if err := sp.write(p.Out); err != nil {
+		return err
+	}
+	if !p.JSON {
+		fmt.Fprintf(os.Stderr, "Saved the plan to %s; run it with: llcflow apply %s\n", p.Out, p.Out)
+	}
+	return nil
+}
+
+func parsePatterns(flag string, list []string) ([]graph.Pattern, error) {
+	var out []graph.Pattern
+	for _, s := range list {
+		pat, err := graph.ParsePattern(s)
+		if err != nil {
+			return nil, &exitError{code: exitUsage, err: fmt.Errorf("%s %q: %w", flag, s, err)}
+		}
+		out = append(out, pat)
+	}
+	return out, nil
+}
+
+func printPlanJSON(w io.Writer, plan *graph.Plan, summaryOnly bool) error {
+	if summaryOnly {
+		data, err := json.MarshalIndent(map[string]any{
+			"format_version": graph.PlanFormatVersion, "summary": plan.Summary,
+			"targeted": plan.Targeted, "kinds": plan.CountsByKind(),
+		}, "", "  ")
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(w, "%s\n", data)
+		return err
+	}
+	data, err := plan.JSON()
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%s\n", data)
+	return err
+}
+
+// printPlanSummary writes the counts per type and kind and the summary line.
+func printPlanSummary(w io.Writer, plan *graph.Plan) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "type\tkind\tto run\tforced\tcached\t")
+	for _, k := range plan.CountsByKind() {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t\n", k.Type, k.Kind, k.Run, k.Forced, k.Cached)
+	}
+	tw.Flush()
+	printTargetNote(w, plan)
+	fmt.Fprintf(w, "\n%s\n", summaryLine(plan.Summary))
+}
+
+func printTargetNote(w io.Writer, plan *graph.Plan) {
+	if plan.Targeted {
+		fmt.Fprintln(w, "\nNote: --target is in effect; only the matching nodes and their inputs are planned.")
+	}
 }
 
 // printPlan writes one line per node and the summary line.
@@ -107,9 +189,7 @@ func printPlan(w io.Writer, plan *graph.Plan) {
 		}
 		fmt.Fprintln(w, strings.TrimRight(line, " "))
 	}
-	if plan.Targeted {
-		fmt.Fprintln(w, "\nNote: --target is in effect; only the matching nodes and their inputs are shown.")
-	}
+	printTargetNote(w, plan)
 	fmt.Fprintf(w, "\n%s\n", summaryLine(plan.Summary))
 }
 
