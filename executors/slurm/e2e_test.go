@@ -310,4 +310,47 @@ func TestClusterApplyBackend(t *testing.T) {
 		t.Fatalf("llcflow apply --backend slurm: %v\n%s", err, out)
 	}
 	compareStores(t, local, remote)
+
+	// A forced rerun replaces the sampler runs: new provenance, same bytes.
+	before := provenanceStarts(t, remote)
+	cmd = exec.Command(bin, "--store", remote, "apply", "--backend", "slurm", "--timeout-min", "5",
+		"--sbatch-line="+testSBATCH[0], "--rerun", "sampler.sgld", hcl)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("llcflow apply --backend slurm --rerun sampler.sgld: %v\n%s", err, out)
+	}
+	after := provenanceStarts(t, remote)
+	rerun := 0
+	for runID, start := range after {
+		if start != before[runID] {
+			rerun++
+		}
+	}
+	if rerun != 2 {
+		t.Errorf("%d runs have a new provenance after --rerun sampler.sgld, want the 2 sampler runs", rerun)
+	}
+	compareStores(t, local, remote)
+}
+
+// provenanceStarts returns the started_at of every run in the store.
+func provenanceStarts(t *testing.T, root string) map[string]string {
+	t.Helper()
+	starts := map[string]string{}
+	paths, err := filepath.Glob(filepath.Join(root, "*", "provenance.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var prov struct {
+			StartedAt string `json:"started_at"`
+		}
+		if err := json.Unmarshal(data, &prov); err != nil {
+			t.Fatal(err)
+		}
+		starts[filepath.Base(filepath.Dir(p))] = prov.StartedAt
+	}
+	return starts
 }
