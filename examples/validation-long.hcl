@@ -182,6 +182,15 @@ sampler "hmc_b_radial_d1_k2" {
   init_noise     = 0
 }
 
+sampler "mclmc_b_radial_d2_k2_default" {
+  kind       = "mclmc"
+  target     = target.radial_d2_k2
+  n_beta     = 144.76
+  gamma      = 0
+  draws      = 20000
+  init_noise = 0
+}
+
 # C. Normal crossings K = w1^(2a)·w2^(2b) on [−1, 1]², at c = 144.76 and
 # c = 1e8. At 1e8, HMC aims at acceptance 0.99 with 20 leapfrog steps,
 # because one global step size diverges in the narrow arms of the
@@ -379,6 +388,15 @@ sampler "mclmc_c_13_c1e8" {
   n_beta     = 1e8
   gamma      = 0
   energy_var = 1e-06
+  draws      = 20000
+  init_noise = 0
+}
+
+sampler "mclmc_c_12_n1000_default" {
+  kind       = "mclmc"
+  target     = target.crossing_12
+  n_beta     = 144.76
+  gamma      = 0
   draws      = 20000
   init_noise = 0
 }
