@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -347,4 +348,46 @@ func compactStrings(sorted []string) []string {
 		}
 	}
 	return out
+}
+
+// Quarantine moves a run that failed verification to failed/<run_id>,
+// with error.json recording the problem under stage "check", so that the
+// next apply recomputes the run instead of serving it as cached. It takes
+// the run's lock without waiting and fails with an error wrapping
+// ErrLocked while another process holds it.
+func (s *Store) Quarantine(runID string, problem error) error {
+	if err := CheckRunID(runID); err != nil {
+		return fmt.Errorf("quarantine run: %w", err)
+	}
+	if err := os.MkdirAll(s.locksDir(), 0o755); err != nil {
+		return fmt.Errorf("quarantine run %s: %w", runID, err)
+	}
+	lock, err := tryLock(s.lockPath(runID))
+	if err != nil {
+		return fmt.Errorf("quarantine run %s: %w", runID, err)
+	}
+	if lock == nil {
+		return fmt.Errorf("quarantine run %s: %w", runID, ErrLocked)
+	}
+	defer lock.release()
+
+	f := Failure{RunID: runID, Stage: "check", Error: problem.Error(), Time: time.Now().UTC()}
+	if m, _, _ := s.loadManifest(runID); m != nil {
+		f.Key = m.Key
+	}
+	if p, err := s.ReadProvenance(runID); err == nil {
+		f.Address = p.Address
+	}
+	dir := s.RunDir(runID)
+	data, err := json.MarshalIndent(f, "", "  ")
+	if err != nil {
+		return fmt.Errorf("quarantine run %s: %w", runID, err)
+	}
+	if err := writeFileAtomic(filepath.Join(dir, errorFile), append(data, '\n')); err != nil {
+		return fmt.Errorf("quarantine run %s: %w", runID, err)
+	}
+	if err := s.installFailure(runID, dir); err != nil {
+		return fmt.Errorf("quarantine run %s: %w", runID, err)
+	}
+	return syncDir(s.root)
 }

@@ -22,17 +22,21 @@ type cli struct {
 	Store   string `help:"Store directory that holds the runs." env:"LLCFLOW_STORE" default:"runs" type:"path"`
 	NoColor bool   `help:"Print diagnostics without colour." env:"NO_COLOR"`
 
-	Plan     planCmd     `cmd:"" help:"Show which nodes are cached and which would run."`
-	Apply    applyCmd    `cmd:"" help:"Run the nodes that are not cached."`
-	Results  resultsCmd  `cmd:"" help:"Print the LLC estimates of the sampler nodes."`
-	Validate validateCmd `cmd:"" help:"Check HCL files without touching the store."`
-	Fmt      fmtCmd      `cmd:"" help:"Format HCL files."`
-	Graph    graphCmd    `cmd:"" help:"Print the node graph in DOT."`
-	Show     showCmd     `cmd:"" help:"Describe one run, by address or run id."`
-	Report   reportCmd   `cmd:"" help:"Draw the plots and write an HTML report of the results."`
-	Pull     pullCmd     `cmd:"" help:"Copy runs from the Modal volume into the local store."`
-	ExecNode execNodeCmd `cmd:"" name:"exec-node" help:"Run one node from a spec file (what remote workers run)."`
-	Version  versionCmd  `cmd:"" help:"Print the llcflow version."`
+	Plan       planCmd       `cmd:"" help:"Show which nodes are cached and which would run."`
+	Apply      applyCmd      `cmd:"" help:"Run the nodes that are not cached."`
+	Results    resultsCmd    `cmd:"" help:"Print the LLC estimates of the sampler nodes."`
+	Validate   validateCmd   `cmd:"" help:"Check HCL files without touching the store."`
+	Fmt        fmtCmd        `cmd:"" help:"Format HCL files."`
+	Graph      graphCmd      `cmd:"" help:"Print the node graph in DOT."`
+	Show       showCmd       `cmd:"" help:"Describe one run, by address or run id."`
+	Runs       runsCmd       `cmd:"" help:"List the runs of the store, filtered by type, kind, status or age."`
+	Check      checkCmd      `cmd:"" help:"Verify runs by re-hashing their files; failing runs are recomputed by the next apply."`
+	Gc         gcCmd         `cmd:"" help:"Remove the runs that no kept HCL file references and report the bytes freed."`
+	Report     reportCmd     `cmd:"" help:"Draw the plots and write an HTML report of the results."`
+	Pull       pullCmd       `cmd:"" help:"Copy runs from the Modal volume into the local store."`
+	ExecNode   execNodeCmd   `cmd:"" name:"exec-node" help:"Run one node from a spec file (what remote workers run)."`
+	Completion completionCmd `cmd:"" help:"Print a shell completion script for bash, zsh or fish."`
+	Version    versionCmd    `cmd:"" help:"Print the llcflow version."`
 }
 
 // exitError carries an exit code up to main. A nil err means the message

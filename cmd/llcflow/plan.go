@@ -153,10 +153,10 @@ func printPlanJSON(w io.Writer, plan *graph.Plan, summaryOnly bool) error {
 
 // printPlanSummary writes the counts per type and kind and the summary line.
 func printPlanSummary(w io.Writer, plan *graph.Plan) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "type\tkind\tto run\tforced\tcached\t")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "type\tkind\tto run\tforced\tcached")
 	for _, k := range plan.CountsByKind() {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t\n", k.Type, k.Kind, k.Run, k.Forced, k.Cached)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\n", k.Type, k.Kind, k.Run, k.Forced, k.Cached)
 	}
 	tw.Flush()
 	printTargetNote(w, plan)
