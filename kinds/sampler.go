@@ -292,7 +292,7 @@ func chainProgress(rc *RunContext, chains int, total float64) func(chain, done, 
 // samplerResult is a sampler node's result.json. Every number in it is
 // deterministic: the same node gives the same bytes on every run. Numbers
 // that depend on time (ESS per second, work-normalized variance by time)
-// are not stored, because wall time is provenance; they follow from
+// are not stored, because wall time is provenance. They follow from
 // provenance.json's wall_seconds as ess_bulk/wall_seconds and
 // llc_se²·wall_seconds (samplers.NewEfficiency).
 type samplerResult struct {
@@ -323,8 +323,8 @@ type samplerResult struct {
 	LambdaExact        any           `json:"lambda_exact"`
 	Work               samplers.Work `json:"work"`
 	// ESSPerFDE and WNVFDE divide by every gradient, warmup and tuning
-	// included; the _sampling variants by the gradients of the recorded
-	// steps only.
+	// included. The _sampling variants divide by the gradients of the
+	// recorded steps only.
 	ESSPerFDE         any `json:"ess_per_fde"`
 	WNVFDE            any `json:"wnv_fde"`
 	ESSPerFDESampling any `json:"ess_per_fde_sampling"`
@@ -337,7 +337,7 @@ type samplerResult struct {
 	Warnings []string `json:"warnings"`
 }
 
-// samplerOutput is what writeSamplerOutputs needs besides the run.
+// samplerOutput is the input of writeSamplerOutputs besides the run.
 type samplerOutput struct {
 	kind string
 	in   *samplerInput
@@ -356,11 +356,13 @@ func writeSamplerOutputs(rc *RunContext, out samplerOutput, run *samplers.Run) e
 	if err := writeFile(rc.Dir, fileTrace, formatTrace(run)); err != nil {
 		return err
 	}
+
 	if math.IsNaN(est.LLCMean) || math.IsInf(est.LLCMean, 0) {
 		return fmt.Errorf("the LLC estimate is %v; the chains produced no finite draws", est.LLCMean)
 	}
 	fmt.Fprintf(rc.Log, "%s: llc = %.4g ± %.2g (ESS bulk %.0f, R̂ %.3f, %.4g FDE)\n", out.kind,
 		est.LLCMean, est.LLCSE, est.ESSBulk, est.RHat, run.Work.GradFDE)
+
 	in := out.in
 	lambdaTrue, lambdaExact := any(nil), any(nil)
 	if in.lambdaTrue != nil {
@@ -382,6 +384,7 @@ func writeSamplerOutputs(rc *RunContext, out samplerOutput, run *samplers.Run) e
 		Stats: finiteMap(run.Stats), ChainStats: make([]map[string]any, len(run.Chains)),
 		Warnings: healthWarnings(out, est, run),
 	}
+
 	total := samplers.NewEfficiency(est, run.Work.GradFDE)
 	sampling := samplers.NewEfficiency(est, run.Work.GradFDESampling)
 	res.ESSPerFDE, res.WNVFDE = finite(total.ESSPerWork), finite(total.WNV)
@@ -520,6 +523,7 @@ func (tr *Trace) appendRow(rec []string) error {
 	if chain != len(tr.Chains)-1 || draw != len(tr.Chains[chain].Loss) {
 		return fmt.Errorf("row of chain %d draw %d is out of order", chain, draw)
 	}
+
 	values := make([]float64, len(rec)-3)
 	for i, field := range rec[3:] {
 		v, err := strconv.ParseFloat(field, 64)
@@ -528,6 +532,7 @@ func (tr *Trace) appendRow(rec []string) error {
 		}
 		values[i] = v
 	}
+
 	ch := &tr.Chains[chain]
 	ch.Step = append(ch.Step, step)
 	ch.Loss = append(ch.Loss, values[0])

@@ -77,8 +77,8 @@ type targetParams struct {
 	Power       int       `json:"power"`
 	Exponents   []int     `json:"exponents"`
 	Bounds      []float64 `json:"bounds"`
-	// Widths and Rank are the linear target's; omitted for the others so
-	// that their result.json stays as it was.
+	// Widths and Rank belong to the linear target. They are omitted for
+	// the others, so that their result.json stays as it was.
 	Widths []int `json:"widths,omitempty"`
 	Rank   int   `json:"rank,omitempty"`
 }

@@ -16,10 +16,10 @@ import (
 //
 //	go test -run '^$' -bench . -benchtime 2s ./samplers/
 //
-// Each reports GFLOP/s, counting 6·rows·W floating-point operations per
-// gradient, with W the number of weights (2·rows·W for the forward matrix
-// products and 4·rows·W for the backward ones) and rows the batch size;
-// activations and the sampler's own vector updates are not counted.
+// Each reports GFLOP/s from 6·rows·W floating-point operations per
+// gradient, with W the number of weights and rows the batch size: 2·rows·W
+// for the forward matrix products and 4·rows·W for the backward ones.
+// Activations and the samplers' own vector updates are not counted.
 
 type benchModel struct {
 	name   string

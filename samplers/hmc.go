@@ -63,9 +63,9 @@ const (
 	// TargetAccept is 0.
 	hmcDefaultTargetAccept = 0.8
 	// hmcMaxNaNStreak is the number of consecutive draws with a NaN energy
-	// error after which a chain counts as diverged: each transition draws
-	// a fresh momentum, so a streak this long means the potential is not a
-	// number around the current state, not one unlucky trajectory.
+	// error after which a chain counts as diverged. Each transition draws
+	// a fresh momentum, so a streak this long means that the potential is
+	// NaN around the current state, not that one trajectory overflowed.
 	hmcMaxNaNStreak = 50
 )
 
@@ -343,6 +343,7 @@ func (c *hmcChain) sample(ctx context.Context, progress chainProgress) error {
 		if err != nil {
 			return err
 		}
+
 		acceptSum += acceptStat
 		if divergent {
 			divergences++
@@ -352,6 +353,7 @@ func (c *hmcChain) sample(ctx context.Context, progress chainProgress) error {
 			return &DivergenceError{Sampler: "hmc", Chain: c.index,
 				Step: step - hmcMaxNaNStreak + 1, StepSize: c.eps}
 		}
+
 		c.trace.Step = append(c.trace.Step, it)
 		c.trace.Loss = append(c.trace.Loss, c.loss)
 		energyErrors = append(energyErrors, energyError)

@@ -21,9 +21,9 @@ import (
 // and within 10 % of λ.
 
 // linearCase is a row of the reduced-rank regression (RRR) or deep linear
-// network (DLN) table, with whether CI runs it. gap, when set, names the
-// samplers ("hmc", "mclmc" or "all") that are known to miss the criteria
-// on the row and says by how much; their misses are logged, not failed.
+// network (DLN) table, with whether CI runs it. gap, when set, describes
+// by how much the samplers in gapSamplers are known to miss the criteria
+// on the row. Their misses are logged, not failed.
 type linearCase struct {
 	widths []int
 	rank   int
@@ -118,8 +118,8 @@ func TestLinearKnownLambda(t *testing.T) {
 			cfg := hmcConfig(linearNBeta, linearGamma, "linear-hmc-"+name)
 			cfg.LeapfrogSteps = 8
 			// At the default 0.8, HMC diverges in hundreds of transitions
-			// on these targets, whose curvature changes by orders of
-			// magnitude along the singular set; raising the target
+			// on these targets, because their curvature changes by orders
+			// of magnitude along the singular set. Raising the target
 			// acceptance is the usual remedy.
 			cfg.TargetAccept = 0.95
 			run, err := samplers.HMC(context.Background(), target, target.WStar(), cfg)
