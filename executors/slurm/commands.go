@@ -89,10 +89,11 @@ func (e *Executor) sbatch(ctx context.Context, script string) (string, error) {
 	return job, err
 }
 
-// maxArraySize returns the cluster's MaxArraySize, reading it once.
+// maxArraySize returns the cluster's MaxArraySize, reading it once. It
+// holds its own mutex, so a slow scontrol does not stall the poll loop.
 func (e *Executor) maxArraySize(ctx context.Context) (int, error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
+	e.arrayMu.Lock()
+	defer e.arrayMu.Unlock()
 	if e.maxArray >= 0 {
 		return e.maxArray, nil
 	}

@@ -65,8 +65,10 @@ type Executor struct {
 	run  runner
 	host string
 
+	arrayMu  sync.Mutex
+	maxArray int // -1 until read from scontrol, guarded by arrayMu
+
 	mu           sync.Mutex
-	maxArray     int // -1 until read from scontrol
 	noAccounting bool
 	pending      []*submitRequest
 	flushing     bool
