@@ -61,6 +61,24 @@ type mclmcParams struct {
 	Draws      int     `json:"draws"`
 }
 
+// tuningSteps returns the steps that MCLMC spends tuning: stage 1 tunes
+// ε, stage 2 goes on with ε and sets L, stage 3 sets L, and a value given
+// by hand skips the stages that tune only it.
+func (p mclmcParams) tuningSteps() int {
+	tuneEps, tuneL := p.StepSize == 0, p.L == 0
+	stages := 0
+	if tuneEps {
+		stages++
+	}
+	if tuneEps || tuneL {
+		stages++
+	}
+	if tuneL {
+		stages++
+	}
+	return stages * p.TuneSteps
+}
+
 // common returns the samplers.Common of a node.
 func (p samplerParams) common(rc *RunContext, nBeta float64, totalSteps int) samplers.Common {
 	return samplers.Common{
@@ -114,7 +132,7 @@ func runMCLMC(ctx context.Context, rc *RunContext) error {
 		return err
 	}
 	cfg := samplers.MCLMCConfig{
-		Common:     p.common(rc, nBeta, 3*p.TuneSteps+p.Warmup+p.Draws),
+		Common:     p.common(rc, nBeta, p.tuningSteps()+p.Warmup+p.Draws),
 		Integrator: p.Integrator, L: p.L, StepSize: p.StepSize,
 		DesiredEnergyVar: p.EnergyVar, TuneSteps: p.TuneSteps, Warmup: p.Warmup, Draws: p.Draws,
 	}

@@ -271,3 +271,40 @@ func TestSamplerSeedsShareNoStream(t *testing.T) {
 		})
 	}
 }
+
+// The progress of an MCLMC node must reach 1 whichever of L and ε are
+// tuned, because the tuning stages it counts are the ones that run.
+func TestMCLMCProgressReachesOne(t *testing.T) {
+	root := t.TempDir()
+	target := quadraticTarget(t, root, 3)
+	cases := map[string]map[string]any{
+		"both tuned": {},
+		"L given":    {"L": 1.0},
+		"ε given":    {"step_size": 0.1},
+		"none tuned": {"L": 1.0, "step_size": 0.1},
+	}
+	for name, extra := range cases {
+		t.Run(name, func(t *testing.T) {
+			attrs := withInput(samplerAttrs()["mclmc"], extra)
+			params, errs := Registry{}.Normalize("sampler", "mclmc", attrs)
+			if len(errs) > 0 {
+				t.Fatal(errs)
+			}
+			dir := filepath.Join(root, "progress-"+name)
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			var last float64
+			rc := &RunContext{Key: name, Params: params, Inputs: map[string]string{"target": target},
+				Dir: dir, Log: io.Discard, Threads: 1,
+				Progress: func(fraction float64, _ string) { last = fraction }}
+			k, _ := Lookup("sampler", "mclmc")
+			if err := k.Run(context.Background(), rc); err != nil {
+				t.Fatal(err)
+			}
+			if last != 1 {
+				t.Errorf("last progress %v, want 1", last)
+			}
+		})
+	}
+}
