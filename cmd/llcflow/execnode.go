@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/llcflow/llcflow/executors"
@@ -55,7 +56,7 @@ func (e *execNodeCmd) Run(c *cli) error {
 		}
 	}()
 	defer signal.Stop(usr1)
-	err = executors.Execute(ctx, &spec, executors.ExecOptions{Executor: e.Executor, Stop: stop})
+	err = executors.Execute(ctx, &spec, executors.ExecOptions{Executor: e.Executor, Stop: stop, Extra: schedulerProvenance()})
 	switch {
 	case err == nil:
 		fmt.Fprintf(os.Stderr, "llcflow: %s done (run %s)\n", spec.Address, spec.RunID)
@@ -65,4 +66,26 @@ func (e *execNodeCmd) Run(c *cli) error {
 		return &exitError{code: exitCheckpointed}
 	}
 	return &exitError{code: exitFailure, err: err}
+}
+
+// slurmProvenance lists the SLURM job variables recorded in a run's
+// provenance, so `llcflow show` can name the job and the node it ran on.
+var slurmProvenance = []string{
+	"SLURM_JOB_ID", "SLURM_ARRAY_JOB_ID", "SLURM_ARRAY_TASK_ID",
+	"SLURM_JOB_PARTITION", "SLURMD_NODENAME", "SLURM_RESTART_COUNT",
+}
+
+// schedulerProvenance returns the batch scheduler's description of this
+// process, or nil outside a SLURM job.
+func schedulerProvenance() map[string]any {
+	extra := map[string]any{}
+	for _, name := range slurmProvenance {
+		if v, ok := os.LookupEnv(name); ok {
+			extra[strings.ToLower(name)] = v
+		}
+	}
+	if len(extra) == 0 {
+		return nil
+	}
+	return extra
 }

@@ -4,7 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
+	"sort"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/llcflow/llcflow/graph"
@@ -78,6 +81,27 @@ func (s *showCmd) Run(c *cli) error {
 	if p, err := st.ReadProvenance(runID); err == nil {
 		fmt.Fprintf(tw, "first address\t%s\nexecutor\t%s\nhost\t%s\nstarted\t%s\nwall time\t%.1fs\nllcflow\t%s\n",
 			p.Address, p.Executor, p.Host, p.StartedAt.Format("2006-01-02 15:04:05 MST"), p.WallSeconds, p.LLCFlowVersion)
+	}
+	if p, err := st.ReadProvenance(runID); err == nil {
+		keys := make([]string, 0, len(p.Extra))
+		for k := range p.Extra {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			fmt.Fprintf(tw, "%s\t%v\n", strings.ReplaceAll(k, "_", " "), p.Extra[k])
+		}
+	}
+	if data, err := os.ReadFile(filepath.Join(st.Root(), "slurm", "jobs", runID+".json")); err == nil {
+		var job map[string]any
+		if json.Unmarshal(data, &job) == nil {
+			fmt.Fprintf(tw, "slurm job record\t%s\n", filepath.Join(st.Root(), "slurm", "jobs", runID+".json"))
+			for _, k := range []string{"job_id", "array_task", "attempt", "submit_time", "log"} {
+				if v, ok := job[k]; ok {
+					fmt.Fprintf(tw, "slurm %s\t%v\n", strings.ReplaceAll(k, "_", " "), v)
+				}
+			}
+		}
 	}
 	for _, f := range m.Files {
 		fmt.Fprintf(tw, "file\t%s (%d bytes)\n", f.Name, f.Size)
