@@ -60,6 +60,11 @@ func (s *testStore) tryRun(blockType, kind, runID string, attrs map[string]any, 
 	for role := range inputs {
 		delete(params, role)
 	}
+	return s.tryRunNormalized(blockType, kind, runID, params, inputs)
+}
+
+// tryRunNormalized runs a kind on normalized params.
+func (s *testStore) tryRunNormalized(blockType, kind, runID string, params map[string]any, inputs map[string]string) (string, error) {
 	k, _ := Lookup(blockType, kind)
 	dir := s.dir(runID)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -105,3 +110,5 @@ func (e fieldErrors) Error() string {
 	}
 	return b.String()
 }
+
+func dataRef() dsl.Ref { return dsl.Ref{Type: "dataset", Name: "data", Address: "dataset.data"} }

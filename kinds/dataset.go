@@ -267,8 +267,9 @@ type datasetResult struct {
 	// Classes is the number of classes K of a data set whose Y holds class
 	// labels in [0, K), and 0 for regression targets.
 	Classes int `json:"classes,omitempty"`
-	// ContentHash is the SHA-256 of the data file a file dataset read.
-	ContentHash string `json:"content_hash,omitempty"`
+	// ContentSHA256 maps each path attribute of a file dataset to the
+	// SHA-256 of the file it named.
+	ContentSHA256 map[string]string `json:"content_sha256,omitempty"`
 }
 
 // teacherInfo is the MLP whose parameter vector teacher.npy holds.

@@ -50,14 +50,13 @@ func init() {
 		},
 		Check: checkMLP,
 	})
-	register(&Kind{
+	registerFileKind(&Kind{
 		Type:    "erm",
 		Name:    "erm",
 		Version: "erm/1",
 		Attrs:   ermAttrs(),
-		Check:   checkERM,
 		Run:     runERM,
-	})
+	}, checkERM)
 }
 
 func optimizerFields() []Attr {
@@ -83,6 +82,8 @@ func ermAttrs() []Attr {
 		{Name: "optimizer", Type: Object, Optional: true, Doc: "full-batch optimizer", Fields: optimizerFields()},
 		nonNegative(Attr{Name: "steps", Type: Int, Optional: true, Doc: "full-batch training steps (default 2000)"}),
 		atLeast(Attr{Name: "log_every", Type: Int, Optional: true, Doc: "steps between points of the training curve (default 10)"}, 1),
+		{Name: "weights", Type: String, Optional: true,
+			Doc: "a .npz or .safetensors file of trained weights to start from, relative to the HCL file; steps then default to 0, so the file's weights are w*"},
 		{Name: "init", Type: String, Optional: true, Enum: []string{"model", "teacher"},
 			Doc: "starting weights: \"model\" (the default) draws them by the model's init scheme, \"teacher\" copies the dataset's teacher, so that with steps = 0 the teacher is w*"},
 		{Name: "loss", Type: String, Optional: true, Enum: lossKinds, Doc: "training loss, which samplers of this erm use too (default mse)"},
@@ -167,6 +168,8 @@ type ermParams struct {
 	Checkpoints    []int           `json:"checkpoints"`
 	Checkpoint     *int            `json:"checkpoint"`
 	NumCheckpoints int             `json:"num_checkpoints"`
+	WeightsSHA256  string          `json:"weights_sha256"`
+	WeightsFormat  string          `json:"weights_format"`
 }
 
 func (p ermParams) loss() lossParams {
@@ -203,7 +206,8 @@ type ermResult struct {
 	FinalLoss    any       `json:"final_loss"`
 	GradNorm     any       `json:"grad_norm"`
 	NotMinimum   bool      `json:"not_minimum"`
-	// Init is "model" or "teacher", the starting weights.
+	// Init is "model", "teacher" or "weights" (a weights file), the
+	// starting weights.
 	Init string `json:"init"`
 	// LambdaTrue is the learning coefficient λ of the model at the
 	// dataset's teacher when it is known in closed form (a linear
@@ -228,12 +232,16 @@ type ermResult struct {
 	TrainedRunID string `json:"trained_run_id,omitempty"`
 }
 
-// checkERM tells training and checkpoint erms apart and checks each.
-func checkERM(params map[string]any) []dsl.FieldError {
+// checkERM tells training and checkpoint erms apart and checks each. A
+// weights file is relative to dir.
+func checkERM(dir string, params map[string]any) []dsl.FieldError {
 	if _, ok := params["from"]; ok {
 		return checkCheckpointERM(params)
 	}
-	return checkTrainingERM(params)
+	if errs := checkTrainingERM(params); errs != nil {
+		return errs
+	}
+	return checkWeightsFile(dir, params)
 }
 
 // checkTrainingERM fills in the defaults of a training erm, drops the
@@ -258,6 +266,13 @@ func checkTrainingERM(params map[string]any) []dsl.FieldError {
 
 	if _, ok := params["optimizer"]; !ok {
 		params["optimizer"], _ = normalizeAttrs(optimizerFields(), map[string]any{}, "optimizer.")
+	}
+	if _, ok := params["weights"]; ok {
+		if _, ok := params["init"]; ok {
+			return []dsl.FieldError{{Attr: "init", Summary: "Conflicting arguments",
+				Detail: "weights sets the starting weights, so init does not apply; remove one of them."}}
+		}
+		setDefault(params, "steps", 0.0)
 	}
 	setDefault(params, "steps", 2000.0)
 	setDefault(params, "log_every", 10.0)
@@ -409,7 +424,7 @@ func runERM(ctx context.Context, rc *RunContext) error {
 		DatasetRunID: filepath.Base(dataDir),
 		Model:        model, D: len(w), N: data.n, Steps: p.Steps,
 		FinalLoss: finite(res.FinalLoss), GradNorm: finite(res.GradNorm), NotMinimum: notMin,
-		Init: initName(p.Init), LambdaTrue: lambda, LambdaMultiplicity: mult,
+		Init: initName(p), LambdaTrue: lambda, LambdaMultiplicity: mult,
 		Loss: loss, Accuracy: accuracyAt(pot, w), Train: &settings, Checkpoints: saver.saved,
 	})
 }
@@ -450,16 +465,22 @@ func writeCurve(dir string, curve []models.CurvePoint, accuracy map[int]float64)
 	return writeFile(dir, fileCurve, []byte(b.String()))
 }
 
-func initName(init string) string {
-	if init == "" {
+func initName(p ermParams) string {
+	switch {
+	case p.WeightsSHA256 != "":
+		return "weights"
+	case p.Init == "":
 		return "model"
 	}
-	return init
+	return p.Init
 }
 
 // initialWeights returns the weights training starts from: drawn by the
-// model's init scheme, or the dataset's teacher.
+// model's init scheme, the dataset's teacher, or a weights file.
 func initialWeights(rc *RunContext, p ermParams, mlp *models.MLP, dataDir string, dataRes *datasetResult) ([]float64, error) {
+	if p.WeightsSHA256 != "" {
+		return loadWeightsFile(p.WeightsSHA256, p.WeightsFormat, mlp)
+	}
 	w := make([]float64, mlp.NumParams())
 	if p.Init != "teacher" {
 		if err := mlp.Init(w, rng.New(rc.Key, "init", 0), p.Model.Init); err != nil {
