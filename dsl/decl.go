@@ -234,7 +234,10 @@ func (l *loader) declareLocals(b *hclsyntax.Block, broken bool) {
 
 func (l *loader) declareSweep(b *hclsyntax.Block, broken bool) {
 	if l.sweepBlock != nil {
-		l.duplicate("Duplicate sweep block", "A sweep block", l.sweepBlock.DefRange(), b.DefRange())
+		d := l.errorAt(b.DefRange(), nil, "Duplicate sweep block", fmt.Sprintf(
+			"A sweep block is already defined at %s, and a workflow has at most one. "+
+				"Move these axes into that block and remove this one.", position(l.sweepBlock.DefRange())))
+		addRelated(d, l.sweepBlock.DefRange())
 		return
 	}
 	l.sweepBlock = b

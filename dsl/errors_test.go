@@ -397,6 +397,18 @@ backend "cloud" {
 			want: []at{{"main.hcl", 3, 10}},
 		},
 		{
+			name: "integer beyond float64 precision",
+			files: map[string]string{"main.hcl": `sweep {
+  seed = [9007199254740992, 9007199254740993]
+}
+dataset "d" {
+  kind = "gauss"
+  n    = sweep.seed
+}
+`},
+			want: []at{{"main.hcl", 2, 10}},
+		},
+		{
 			name: "evaluation error in swept block",
 			files: map[string]string{"main.hcl": `sweep {
   seed = [1, 2]

@@ -70,11 +70,24 @@ func pathPrefix(path string) string {
 	return "element " + path + ": "
 }
 
+// maxExactCheck bounds the integers that numberToFloat requires to be
+// exact: 2^64 covers every 64-bit seed, and larger integers such as 1e300
+// are written as floats.
+var maxExactCheck = new(big.Float).SetMantExp(big.NewFloat(1), 64)
+
 // numberToFloat rounds a cty number to the nearest float64. Rounding of
-// digits is accepted, but overflow to infinity and underflow of a non-zero
-// number to zero are errors.
+// fractional digits is accepted, but overflow to infinity, underflow of a
+// non-zero number to zero, and an integer below 2^64 in magnitude that a
+// float64 cannot hold exactly (so that two seeds would give one key) are
+// errors.
 func numberToFloat(bf *big.Float, path string) (float64, error) {
-	f, _ := bf.Float64()
+	f, accuracy := bf.Float64()
+	magnitude := new(big.Float).Abs(bf)
+	if bf.IsInt() && accuracy != big.Exact && magnitude.Cmp(maxExactCheck) < 0 {
+		return 0, fmt.Errorf("%sinteger %s cannot be held exactly by a 64-bit float, which rounds "+
+			"it to %s; use an integer of magnitude at most 2^53 = 9007199254740992",
+			pathPrefix(path), bf.Text('f', 0), strconv.FormatFloat(f, 'f', 0, 64))
+	}
 	if math.IsInf(f, 0) {
 		return 0, fmt.Errorf("%snumber %s is too large for a 64-bit float (max about 1.8e308)",
 			pathPrefix(path), bf.Text('g', 10))

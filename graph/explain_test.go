@@ -124,3 +124,32 @@ func TestDescribeParamChanges(t *testing.T) {
 		t.Errorf("DescribeParamChanges = %q, want %q", got, want)
 	}
 }
+
+func TestPlanSharedRunCountedOnce(t *testing.T) {
+	defs := []Def{
+		{Address: "sampler.a", Type: "sampler", Name: "a", Kind: "sgld", Version: "sgld/1",
+			Params: map[string]any{"step_size": 1e-4}},
+		{Address: "sampler.b", Type: "sampler", Name: "b", Kind: "sgld", Version: "sgld/1",
+			Params: map[string]any{"step_size": 1e-4}},
+	}
+	g := mustBuild(t, defs)
+	look := newFakeLookup()
+	p := mustPlan(t, g, look, PlanOptions{})
+	if want := (Summary{Run: 1, Shared: 1}); p.Summary != want {
+		t.Errorf("Summary = %+v, want %+v", p.Summary, want)
+	}
+	b := entryOf(t, p, "sampler.b")
+	if b.SameRunAs == nil || b.SameRunAs.Address != "sampler.a" || b.Action != ActionRun ||
+		b.Reason == nil || b.Reason.Code != ReasonSameRun {
+		t.Errorf("sampler.b = %+v, want a run shared with sampler.a", b)
+	}
+
+	look.storeAll(g)
+	p = mustPlan(t, g, look, PlanOptions{Rerun: []Pattern{mustPattern(t, "sampler.b")}})
+	if want := (Summary{Forced: 1, Shared: 1}); p.Summary != want {
+		t.Errorf("Summary with sampler.b forced = %+v, want %+v", p.Summary, want)
+	}
+	if a := entryOf(t, p, "sampler.a"); a.Action != ActionForced {
+		t.Errorf("sampler.a action %s, want forced with the address that shares its run", a.Action)
+	}
+}

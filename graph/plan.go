@@ -93,6 +93,8 @@ const (
 	ReasonVersionChanged = "version_changed"
 	ReasonParamsChanged  = "params_changed"
 	ReasonInputChanged   = "input_changed"
+	// ReasonSameRun marks an entry whose run another address computes.
+	ReasonSameRun = "same_run"
 )
 
 // Plan is the action for every node that apply would touch.
@@ -110,6 +112,11 @@ type Entry struct {
 	Action Action
 	// Reason is nil for cached nodes.
 	Reason *Reason
+	// SameRunAs is the node of the first entry with the same key, when an
+	// earlier address of the plan already has this node's run; nil
+	// otherwise. Such an entry has the action of that first entry, and apply
+	// computes the run once.
+	SameRunAs *Node
 }
 
 // Reason explains why a node runs or is forced.
@@ -133,11 +140,13 @@ type Change struct {
 	New  any    `json:"new"`
 }
 
-// Summary counts the entries of a plan by action.
+// Summary counts the distinct runs of a plan by action. Entries that share
+// the run of an earlier entry are counted in Shared only.
 type Summary struct {
 	Run    int `json:"run"`
 	Cached int `json:"cached"`
 	Forced int `json:"forced"`
+	Shared int `json:"shared,omitempty"`
 }
 
 // MakePlan decides the action for every node of g, in topological order.
@@ -159,6 +168,7 @@ func MakePlan(g *Graph, look Lookup, opts PlanOptions) (*Plan, error) {
 
 	p := &Plan{Entries: make([]Entry, 0, len(g.Nodes)), Targeted: len(opts.Targets) > 0}
 	actions := make(map[*Node]Action, len(g.Nodes))
+	firstByKey := make(map[string]int, len(g.Nodes))
 	for _, n := range g.Nodes {
 		if included != nil && !included[n] {
 			continue
@@ -167,18 +177,49 @@ func MakePlan(g *Graph, look Lookup, opts PlanOptions) (*Plan, error) {
 		if err != nil {
 			return nil, err
 		}
+		if first, ok := firstByKey[n.Key]; ok {
+			e = p.shareRun(first, e)
+		} else {
+			firstByKey[n.Key] = len(p.Entries)
+		}
 		actions[n] = e.Action
 		p.Entries = append(p.Entries, e)
-		switch e.Action {
-		case ActionRun:
+	}
+	p.count()
+	return p, nil
+}
+
+// shareRun returns e, whose key equals that of the entry at index first,
+// as an entry that shares that entry's run. A forced duplicate forces the
+// first entry too, because both name one run.
+func (p *Plan) shareRun(first int, e Entry) Entry {
+	primary := &p.Entries[first]
+	if e.Action == ActionForced && primary.Action == ActionCached {
+		primary.Action, primary.Reason = ActionForced, e.Reason
+	}
+	reason := &Reason{Code: ReasonSameRun,
+		Message: "same run as " + primary.Node.Address + ", which computes it once"}
+	if primary.Action == ActionCached {
+		reason = nil
+	}
+	return Entry{Node: e.Node, Action: primary.Action, Reason: reason, SameRunAs: primary.Node}
+}
+
+// count fills in the summary.
+func (p *Plan) count() {
+	p.Summary = Summary{}
+	for _, e := range p.Entries {
+		switch {
+		case e.SameRunAs != nil:
+			p.Summary.Shared++
+		case e.Action == ActionRun:
 			p.Summary.Run++
-		case ActionCached:
+		case e.Action == ActionCached:
 			p.Summary.Cached++
-		case ActionForced:
+		case e.Action == ActionForced:
 			p.Summary.Forced++
 		}
 	}
-	return p, nil
 }
 
 func checkPatternsMatch(g *Graph, flag string, patterns []Pattern) error {

@@ -19,6 +19,8 @@ type planEntry struct {
 	RunID   string  `json:"run_id"`
 	Action  Action  `json:"action"`
 	Reason  *Reason `json:"reason"`
+	// SameRunAs is the address whose run this node shares, if any.
+	SameRunAs string `json:"same_run_as,omitempty"`
 }
 
 // JSON encodes the plan as the versioned document of `llcflow plan --json`:
@@ -33,6 +35,8 @@ type planEntry struct {
 //
 // The reason is null for cached nodes, "changes" is left out when there
 // are none, and "targeted": true is added when targets restricted the plan.
+// A node whose key equals an earlier node's has "same_run_as" naming that
+// node, and the summary counts such nodes in "shared" only.
 func (p *Plan) JSON() ([]byte, error) {
 	doc := planDocument{
 		FormatVersion: PlanFormatVersion,
@@ -48,6 +52,9 @@ func (p *Plan) JSON() ([]byte, error) {
 			RunID:   e.Node.RunID,
 			Action:  e.Action,
 			Reason:  e.Reason,
+		}
+		if e.SameRunAs != nil {
+			doc.Nodes[i].SameRunAs = e.SameRunAs.Address
 		}
 	}
 	return json.MarshalIndent(doc, "", "  ")

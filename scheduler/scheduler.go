@@ -153,10 +153,17 @@ func Apply(ctx context.Context, entries []graph.Entry, opts Options) (*Result, e
 	res := &Result{}
 	index := make(map[*graph.Node]int)
 	var work []graph.Entry
+	// shared lists, per work index, the other addresses of the same run.
+	shared := map[int][]*graph.Node{}
 	for _, e := range entries {
 		if e.Action == graph.ActionCached {
 			res.Cached = append(res.Cached, e.Node)
 			emit(Event{Type: NodeCached, Node: e.Node})
+			continue
+		}
+		if j, ok := index[e.SameRunAs]; ok && e.SameRunAs != nil {
+			index[e.Node] = j
+			shared[j] = append(shared[j], e.Node)
 			continue
 		}
 		index[e.Node] = len(work)
@@ -216,6 +223,10 @@ func Apply(ctx context.Context, entries []graph.Entry, opts Options) (*Result, e
 				emit(Event{Type: NodeCached, Node: node, Duration: c.took,
 					Message: "computed by another process while this one waited for its lock"})
 			}
+			for _, other := range shared[c.index] {
+				res.Cached = append(res.Cached, other)
+				emit(Event{Type: NodeCached, Node: other, Message: "same run as " + node.Address})
+			}
 			for _, d := range dependents[c.index] {
 				remaining[d]--
 				if remaining[d] == 0 && state[d] == statePending {
@@ -225,10 +236,16 @@ func Apply(ctx context.Context, entries []graph.Entry, opts Options) (*Result, e
 		case ctx.Err() != nil && errors.Is(c.err, ctx.Err()):
 			state[c.index] = stateCancelled
 			res.Cancelled = append(res.Cancelled, node)
+			res.NotStarted = append(res.NotStarted, shared[c.index]...)
 		default:
 			state[c.index] = stateFailed
 			res.Failed = append(res.Failed, Failure{Node: node, Err: c.err})
 			emit(Event{Type: NodeFailed, Node: node, Err: c.err, Duration: c.took})
+			for _, other := range shared[c.index] {
+				res.Skipped = append(res.Skipped, other)
+				emit(Event{Type: NodeSkipped, Node: other,
+					Message: fmt.Sprintf("same run as %s, which failed", node.Address)})
+			}
 			if !opts.KeepGoing {
 				stopped = true
 				continue
@@ -236,9 +253,11 @@ func Apply(ctx context.Context, entries []graph.Entry, opts Options) (*Result, e
 			for _, d := range transitiveDependents(c.index, dependents) {
 				if state[d] == statePending {
 					state[d] = stateSkipped
-					res.Skipped = append(res.Skipped, work[d].Node)
-					emit(Event{Type: NodeSkipped, Node: work[d].Node,
-						Message: fmt.Sprintf("input %s failed", node.Address)})
+					for _, n := range append([]*graph.Node{work[d].Node}, shared[d]...) {
+						res.Skipped = append(res.Skipped, n)
+						emit(Event{Type: NodeSkipped, Node: n,
+							Message: fmt.Sprintf("input %s failed", node.Address)})
+					}
 				}
 			}
 		}
@@ -247,6 +266,7 @@ func Apply(ctx context.Context, entries []graph.Entry, opts Options) (*Result, e
 	for i, s := range state {
 		if s == statePending {
 			res.NotStarted = append(res.NotStarted, work[i].Node)
+			res.NotStarted = append(res.NotStarted, shared[i]...)
 		}
 	}
 	return res, ctx.Err()

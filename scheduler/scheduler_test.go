@@ -272,3 +272,35 @@ func TestComputedElsewhereCountsAsCached(t *testing.T) {
 		t.Errorf("node_cached events %+v, want one with a message", cachedEvents)
 	}
 }
+
+func TestSharedRunComputedOnce(t *testing.T) {
+	defs := []graph.Def{
+		{Address: "dataset.a", Type: "dataset", Name: "a", Kind: "k", Version: "k/1", Params: map[string]any{}},
+		{Address: "dataset.b", Type: "dataset", Name: "b", Kind: "k", Version: "k/1", Params: map[string]any{}},
+		{Address: "erm.e", Type: "erm", Name: "e", Kind: "erm", Version: "erm/1", Params: map[string]any{},
+			Inputs: []graph.InputRef{{Role: "dataset", Address: "dataset.b"}}},
+	}
+	g, err := graph.Build(defs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries := []graph.Entry{
+		{Node: g.Node("dataset.a"), Action: graph.ActionRun},
+		{Node: g.Node("dataset.b"), Action: graph.ActionRun, SameRunAs: g.Node("dataset.a")},
+		{Node: g.Node("erm.e"), Action: graph.ActionRun},
+	}
+	fake := newFake()
+	res, err := Apply(context.Background(), entries, Options{Executor: fake, Parallelism: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fake.attempts["dataset.a"] + fake.attempts["dataset.b"]; got != 1 {
+		t.Errorf("the shared run was computed %d times, want 1", got)
+	}
+	if len(res.Done) != 2 || len(res.Cached) != 1 || res.Cached[0].Address != "dataset.b" {
+		t.Errorf("done %v, cached %v; want dataset.a and erm.e done, dataset.b cached", res.Done, res.Cached)
+	}
+	if fake.attempts["erm.e"] != 1 {
+		t.Errorf("erm.e, which reads dataset.b, ran %d times, want 1", fake.attempts["erm.e"])
+	}
+}

@@ -127,7 +127,8 @@ func (s *Store) runStatus(runID, key string) (graph.RunStatus, string, error) {
 		return graph.Missing, "", nil
 	}
 	if err != nil {
-		return graph.Missing, "", fmt.Errorf("check run %s: %w", runID, err)
+		// The caller names the run; the error names the path.
+		return graph.Missing, "", err
 	}
 	if !info.IsDir() {
 		return graph.Corrupt, fmt.Sprintf("%s is not a directory", dir), nil

@@ -233,3 +233,25 @@ func interruptedError(res *scheduler.Result) error {
 	}
 	return fmt.Errorf("%s; run apply again to finish", msg)
 }
+
+// Validate rejects negative counts and durations before anything runs;
+// kong calls it after parsing.
+func (a *applyCmd) Validate() error {
+	for _, c := range []struct {
+		flag  string
+		value int64
+		zero  string
+	}{
+		{"--parallelism (-j)", int64(a.Parallelism), "0 for the number of CPUs"},
+		{"--threads", int64(a.Threads), "0 for CPUs divided by --parallelism"},
+		{"--retry-failed", int64(a.RetryFailed), "0 to never retry"},
+		{"--infra-retries", int64(a.InfraRetries), "0 to never retry"},
+		{"--retry-delay", int64(a.RetryDelay), "0s to retry at once"},
+		{"--lock-timeout", int64(a.LockTimeout), "a duration such as 30m"},
+	} {
+		if c.value < 0 {
+			return fmt.Errorf("%s must not be negative; give a positive value or %s", c.flag, c.zero)
+		}
+	}
+	return nil
+}

@@ -6,7 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
+
+	"github.com/hashicorp/hcl/v2"
 
 	"github.com/llcflow/llcflow/dsl"
 )
@@ -18,11 +21,14 @@ type fmtCmd struct {
 }
 
 func (f *fmtCmd) Help() string {
-	return `Rewrites HCL files in the canonical layout (hclwrite), in place. Example:
+	return `Rewrites HCL files in the canonical layout (hclwrite), in place. Only
+whitespace changes, and formatting a formatted file changes nothing. A file
+with a syntax error is reported with its line and left unchanged. Example:
 
   llcflow fmt --check --diff examples/
 
-Exit codes: 0 formatted, 1 a file needs formatting (--check) or cannot be read, 2 usage error.`
+Exit codes: 0 formatted, 1 a file needs formatting (--check), has a syntax
+error or cannot be read, 2 usage error.`
 }
 
 func (f *fmtCmd) Run(c *cli) error {
@@ -31,10 +37,20 @@ func (f *fmtCmd) Run(c *cli) error {
 		return &exitError{code: exitFailure, err: err}
 	}
 	unformatted := 0
+	var diags hcl.Diagnostics
+	parsed := map[string]*hcl.File{}
 	for _, path := range files {
 		src, err := os.ReadFile(path)
 		if err != nil {
 			return &exitError{code: exitFailure, err: err}
+		}
+		file, fileDiags := dsl.ParseSyntax(src, path)
+		if fileDiags.HasErrors() {
+			diags = append(diags, fileDiags...)
+			if file != nil {
+				parsed[path] = file
+			}
+			continue
 		}
 		out := dsl.Format(src)
 		if bytes.Equal(src, out) {
@@ -43,22 +59,43 @@ func (f *fmtCmd) Run(c *cli) error {
 		unformatted++
 		fmt.Println(path)
 		if f.Diff {
-			fmt.Print(lineDiff(path, string(src), string(out)))
+			fmt.Print(unifiedDiff(path, string(src), string(out)))
 		}
 		if !f.Check {
-			info, err := os.Stat(path)
-			if err != nil {
-				return &exitError{code: exitFailure, err: err}
-			}
-			if err := writeFileAtomic(path, out, info.Mode().Perm()); err != nil {
+			if err := rewrite(path, out); err != nil {
 				return &exitError{code: exitFailure, err: err}
 			}
 		}
 	}
+	if len(diags) > 0 {
+		_ = dsl.WriteDiagnostics(os.Stderr, diags, parsed, 100, false)
+		return &exitError{code: exitFailure, err: fmt.Errorf("%s with syntax errors left unchanged; "+
+			"fix them and run llcflow fmt again", plural(countFiles(diags), "file", "files"))}
+	}
 	if f.Check && unformatted > 0 {
-		return &exitError{code: exitFailure, err: fmt.Errorf("%d files need formatting; run llcflow fmt without --check", unformatted)}
+		return &exitError{code: exitFailure, err: fmt.Errorf("%s formatting; run llcflow fmt without --check",
+			plural(unformatted, "file needs", "files need"))}
 	}
 	return nil
+}
+
+func rewrite(path string, data []byte) error {
+	info, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(path, data, info.Mode().Perm())
+}
+
+// countFiles returns the number of files that the diagnostics point into.
+func countFiles(diags hcl.Diagnostics) int {
+	files := map[string]bool{}
+	for _, d := range diags {
+		if d.Subject != nil {
+			files[d.Subject.Filename] = true
+		}
+	}
+	return max(len(files), 1)
 }
 
 // hclFiles expands directories into their *.hcl files, sorted.
@@ -110,11 +147,50 @@ func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
 	return os.Rename(tmp.Name(), path)
 }
 
-// lineDiff returns a minimal line diff of a and b (longest common
-// subsequence), with - and + markers and no context folding.
-func lineDiff(name, a, b string) string {
-	x := strings.SplitAfter(a, "\n")
-	y := strings.SplitAfter(b, "\n")
+// diffContext is the number of unchanged lines around each hunk.
+const diffContext = 3
+
+// unifiedDiff returns the changes from a to b as a unified diff (the
+// format of diff -u) with 3 lines of context, computed from a longest
+// common subsequence of the lines. It returns "" when a equals b.
+func unifiedDiff(name, a, b string) string {
+	ops := diffLines(splitLines(a), splitLines(b))
+	var sb strings.Builder
+	for start := 0; start < len(ops); {
+		if ops[start].kind == ' ' {
+			start++
+			continue
+		}
+		first := max(start-diffContext, 0)
+		end := hunkEnd(ops, start)
+		if sb.Len() == 0 {
+			fmt.Fprintf(&sb, "--- %s\n+++ %s (formatted)\n", name, name)
+		}
+		writeHunk(&sb, ops[first:end])
+		start = end
+	}
+	return sb.String()
+}
+
+// diffOp is one line of a diff: ' ' kept, '-' removed or '+' added, with
+// its line numbers (1-based) in a and in b.
+type diffOp struct {
+	kind         byte
+	text         string
+	aLine, bLine int
+}
+
+func splitLines(s string) []string {
+	lines := strings.SplitAfter(s, "\n")
+	if len(lines) > 0 && lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
+	}
+	return lines
+}
+
+// diffLines aligns x and y by a longest common subsequence, listing the
+// removals of a change before its additions.
+func diffLines(x, y []string) []diffOp {
 	lcs := make([][]int, len(x)+1)
 	for i := range lcs {
 		lcs[i] = make([]int, len(y)+1)
@@ -128,20 +204,80 @@ func lineDiff(name, a, b string) string {
 			}
 		}
 	}
-	var sb strings.Builder
-	fmt.Fprintf(&sb, "--- %s\n+++ %s (formatted)\n", name, name)
+	var ops []diffOp
 	i, j := 0, 0
 	for i < len(x) || j < len(y) {
 		switch {
 		case i < len(x) && j < len(y) && x[i] == y[j]:
+			ops = append(ops, diffOp{' ', x[i], i + 1, j + 1})
 			i, j = i+1, j+1
-		case j < len(y) && (i == len(x) || lcs[i][j+1] >= lcs[i+1][j]):
-			sb.WriteString("+" + strings.TrimSuffix(y[j], "\n") + "\n")
-			j++
-		default:
-			sb.WriteString("-" + strings.TrimSuffix(x[i], "\n") + "\n")
+		case i < len(x) && (j == len(y) || lcs[i+1][j] >= lcs[i][j+1]):
+			ops = append(ops, diffOp{'-', x[i], i + 1, j})
 			i++
+		default:
+			ops = append(ops, diffOp{'+', y[j], i, j + 1})
+			j++
 		}
 	}
-	return sb.String()
+	return ops
+}
+
+// hunkEnd returns the end of the hunk that starts with the change at
+// start: it extends over changes separated by at most 2×diffContext kept
+// lines, plus diffContext kept lines after the last change.
+func hunkEnd(ops []diffOp, start int) int {
+	end, kept := start, 0
+	for k := start; k < len(ops); k++ {
+		if ops[k].kind != ' ' {
+			end, kept = k+1, 0
+			continue
+		}
+		kept++
+		if kept > 2*diffContext {
+			break
+		}
+	}
+	return min(end+diffContext, len(ops))
+}
+
+func writeHunk(sb *strings.Builder, ops []diffOp) {
+	aStart, bStart, aCount, bCount := 0, 0, 0, 0
+	for _, op := range ops {
+		if op.kind != '+' {
+			if aCount == 0 {
+				aStart = op.aLine
+			}
+			aCount++
+		}
+		if op.kind != '-' {
+			if bCount == 0 {
+				bStart = op.bLine
+			}
+			bCount++
+		}
+	}
+	if aCount == 0 {
+		aStart = ops[0].aLine
+	}
+	if bCount == 0 {
+		bStart = ops[0].bLine
+	}
+	fmt.Fprintf(sb, "@@ -%s +%s @@\n", hunkRange(aStart, aCount), hunkRange(bStart, bCount))
+	for _, op := range ops {
+		text := op.text
+		sb.WriteByte(op.kind)
+		sb.WriteString(text)
+		if !strings.HasSuffix(text, "\n") {
+			sb.WriteString("\n\\ No newline at end of file\n")
+		}
+	}
+}
+
+// hunkRange writes a hunk's line range as diff -u does: "START,COUNT", or
+// "START" alone for one line.
+func hunkRange(start, count int) string {
+	if count == 1 {
+		return strconv.Itoa(start)
+	}
+	return fmt.Sprintf("%d,%d", start, count)
 }

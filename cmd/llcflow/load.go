@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"golang.org/x/term"
@@ -28,8 +31,9 @@ type loaded struct {
 	graph    *graph.Graph
 }
 
-// load parses the HCL files and builds the graph, printing diagnostics to
-// stderr (as JSON lines when asJSON). Errors come back as exit code 1.
+// load parses the HCL files, builds the graph and checks the nodes that
+// depend on each other, printing diagnostics to stderr, and with asJSON
+// also as JSON lines on stdout. Errors come back as exit code 1.
 func (f *loadFlags) load(c *cli, asJSON bool) (*loaded, error) {
 	paths := f.Paths
 	if len(paths) == 0 {
@@ -39,39 +43,107 @@ func (f *loadFlags) load(c *cli, asJSON bool) (*loaded, error) {
 		Vars: f.Var, VarFiles: f.VarFile, Preset: f.Preset,
 		Environ: os.Environ(), Registry: kinds.Registry{},
 	})
-	if len(diags) > 0 {
-		printDiagnostics(c, wf, diags, asJSON)
+	if !diags.HasErrors() && wf != nil {
+		g, err := graph.Build(wf.Defs)
+		if err != nil {
+			return nil, &exitError{code: exitFailure, err: err}
+		}
+		diags = append(diags, graphDiagnostics(wf, kinds.CheckGraph(g))...)
+		if !diags.HasErrors() {
+			printDiagnostics(c, wf, diags, asJSON)
+			if len(g.Nodes) == 0 {
+				fmt.Fprintf(os.Stderr, "llcflow: warning: %s: no dataset, erm, target or sampler block "+
+					"is defined, so there is nothing to plan or run\n", strings.Join(paths, ", "))
+			}
+			return &loaded{workflow: wf, graph: g}, nil
+		}
 	}
-	if diags.HasErrors() {
-		return nil, &exitError{code: exitFailure, err: fmt.Errorf("%s in the HCL files; nothing was run", countErrors(diags))}
-	}
-	g, err := graph.Build(wf.Defs)
-	if err != nil {
-		return nil, &exitError{code: exitFailure, err: err}
-	}
-	return &loaded{workflow: wf, graph: g}, nil
+	printDiagnostics(c, wf, diags, asJSON)
+	return nil, &exitError{code: exitFailure, err: fmt.Errorf("%s; nothing was run", describeErrors(diags))}
 }
 
-func countErrors(diags hcl.Diagnostics) string {
-	n := 0
+// describeErrors counts the errors and says where they are: in the HCL
+// files, or in the variable values that have no source range.
+func describeErrors(diags hcl.Diagnostics) string {
+	n, inFiles := 0, 0
 	for _, d := range diags {
 		if d.Severity == hcl.DiagError {
 			n++
+			if d.Subject != nil {
+				inFiles++
+			}
 		}
 	}
-	if n == 1 {
-		return "1 error"
+	where := "in the HCL files"
+	switch {
+	case inFiles == 0:
+		where = "in the variable values (--var, --var-file, --preset or LLCFLOW_VAR_)"
+	case inFiles < n:
+		where = "in the HCL files and the variable values"
 	}
-	return fmt.Sprintf("%d errors", n)
+	return plural(n, "error", "errors") + " " + where
+}
+
+// graphDiagnostics turns the problems between connected nodes into error
+// diagnostics on the line of the block at fault.
+func graphDiagnostics(wf *dsl.Workflow, errs []kinds.GraphError) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, e := range errs {
+		d := &hcl.Diagnostic{Severity: hcl.DiagError, Summary: e.Summary,
+			Detail: e.Detail + " (node " + e.Address + ")"}
+		if r, ok := sourceLine(wf, e.Source); ok {
+			d.Subject = &r
+		}
+		diags = append(diags, d)
+	}
+	return diags
+}
+
+// sourceLine returns the range of the text on line LINE of a "FILE:LINE"
+// source, without its indentation.
+func sourceLine(wf *dsl.Workflow, source string) (hcl.Range, bool) {
+	i := strings.LastIndexByte(source, ':')
+	if i < 0 {
+		return hcl.Range{}, false
+	}
+	name := source[:i]
+	line, err := strconv.Atoi(source[i+1:])
+	file := wf.Files[name]
+	if err != nil || file == nil || line < 1 {
+		return hcl.Range{}, false
+	}
+	src := file.Bytes
+	start := 0
+	for l := 1; l < line; l++ {
+		next := bytes.IndexByte(src[start:], '\n')
+		if next < 0 {
+			return hcl.Range{}, false
+		}
+		start += next + 1
+	}
+	end := start + bytes.IndexByte(src[start:], '\n')
+	if end < start {
+		end = len(src)
+	}
+	text := src[start:end]
+	indent := len(text) - len(bytes.TrimLeft(text, " \t"))
+	trimmed := bytes.TrimRight(text, " \t\r")
+	return hcl.Range{Filename: name,
+		Start: hcl.Pos{Line: line, Column: indent + 1, Byte: start + indent},
+		End:   hcl.Pos{Line: line, Column: len(trimmed) + 1, Byte: start + len(trimmed)},
+	}, true
 }
 
 func printDiagnostics(c *cli, wf *dsl.Workflow, diags hcl.Diagnostics, asJSON bool) {
-	if asJSON {
-		enc := json.NewEncoder(os.Stderr)
-		for _, d := range dsl.DiagnosticsJSON(diags) {
-			_ = enc.Encode(map[string]any{"type": "diagnostic", "diagnostic": d})
-		}
+	if len(diags) == 0 {
 		return
+	}
+	if asJSON {
+		enc := json.NewEncoder(os.Stdout)
+		for _, d := range dsl.DiagnosticsJSON(diags) {
+			_ = enc.Encode(map[string]any{"type": "diagnostic", "address": nil, "run_id": nil,
+				"elapsed_seconds": 0, "diagnostic": d})
+		}
 	}
 	var files map[string]*hcl.File
 	if wf != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"regexp"
 
 	"github.com/alecthomas/kong"
 )
@@ -92,7 +93,7 @@ func parseArgs(parser *kong.Kong, args []string) (code int) {
 	}()
 	kctx, err := parser.Parse(args)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "llcflow:", err)
+		fmt.Fprintln(os.Stderr, "llcflow:", explainParseError(err))
 		var perr *kong.ParseError
 		if errors.As(err, &perr) {
 			_ = perr.Context.PrintUsage(true)
@@ -112,4 +113,18 @@ func parseArgs(parser *kong.Kong, args []string) (code int) {
 		return exitFailure
 	}
 	return exitOK
+}
+
+// negativeValue matches kong's error for a flag value that starts with '-'
+// and so reads as a flag, such as -j -1.
+var negativeValue = regexp.MustCompile(`^(--[\w-]+): expected \w+ value but got "(-[0-9][^"]*)" \(short flag\)`)
+
+// explainParseError rewords kong's error for a negative number, which
+// suggests --flag="-1" although every count and duration of llcflow must
+// be at least zero.
+func explainParseError(err error) string {
+	if m := negativeValue.FindStringSubmatch(err.Error()); m != nil {
+		return fmt.Sprintf("%s %s: the value must not be negative", m[1], m[2])
+	}
+	return err.Error()
 }

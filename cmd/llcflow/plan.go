@@ -184,8 +184,11 @@ func printPlan(w io.Writer, plan *graph.Plan) {
 			symbol = "~"
 		}
 		line := fmt.Sprintf("  %s %-*s  %s", symbol, width, e.Node.Address, e.Node.RunID)
-		if e.Reason != nil {
+		switch {
+		case e.Reason != nil:
 			line += "  (" + e.Reason.Message + ")"
+		case e.SameRunAs != nil:
+			line += "  (same run as " + e.SameRunAs.Address + ")"
 		}
 		fmt.Fprintln(w, strings.TrimRight(line, " "))
 	}
@@ -199,5 +202,10 @@ func summaryLine(s graph.Summary) string {
 		parts = append(parts, fmt.Sprintf("%d forced", s.Forced))
 	}
 	parts = append(parts, fmt.Sprintf("%d cached", s.Cached))
-	return "Plan: " + strings.Join(parts, ", ") + "."
+	line := "Plan: " + strings.Join(parts, ", ") + "."
+	if s.Shared > 0 {
+		line += fmt.Sprintf(" %s the run of another address and are counted once.",
+			plural(s.Shared, "node shares", "nodes share"))
+	}
+	return line
 }

@@ -216,7 +216,7 @@ func (sp *savedPlan) plan(c *cli, st *store.Store, asJSON bool) (*loaded, *graph
 	})
 	if diags.HasErrors() {
 		printDiagnostics(c, wf, diags, asJSON)
-		return nil, nil, fmt.Errorf("the HCL files no longer load (%s)", countErrors(diags))
+		return nil, nil, fmt.Errorf("the HCL files no longer load (%s)", describeErrors(diags))
 	}
 	g, err := graph.Build(wf.Defs)
 	if err != nil {

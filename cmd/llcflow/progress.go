@@ -40,9 +40,12 @@ type nodeBar struct {
 	status atomic.Value // string
 }
 
+// newProgressBars starts the bars on w. When w is not a terminal
+// (--progress bars with redirected output) mpb still redraws every
+// refresh, with a fixed width.
 func newProgressBars(w io.Writer, total int) *progressBars {
 	b := &progressBars{nodes: map[string]*nodeBar{}}
-	b.p = mpb.New(mpb.WithOutput(w), mpb.WithWidth(30), mpb.ForceTTY(),
+	b.p = mpb.New(mpb.WithOutput(w), mpb.WithWidth(100), mpb.WithAutoRefresh(),
 		mpb.WithRefreshRate(150*time.Millisecond))
 	b.overall = b.p.AddBar(int64(total),
 		mpb.BarPriority(-1), // above the node bars

@@ -9,8 +9,10 @@ import (
 	"sort"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/llcflow/llcflow/graph"
+	"github.com/llcflow/llcflow/store"
 )
 
 var runIDPattern = regexp.MustCompile(`^[0-9a-f]{16}$`)
@@ -44,9 +46,9 @@ func (s *showCmd) Run(c *cli) error {
 		if err != nil {
 			return err
 		}
-		n := l.graph.Node(s.Target)
-		if n == nil {
-			return &exitError{code: exitFailure, err: fmt.Errorf("no node has the address %q; llcflow plan lists the addresses", s.Target)}
+		n, err := resolveAddress(l, s.Target)
+		if err != nil {
+			return &exitError{code: exitFailure, err: err}
 		}
 		runID, address = n.RunID, n.Address
 		status, detail, err := st.Status(n.RunID, n.Key)
@@ -54,17 +56,15 @@ func (s *showCmd) Run(c *cli) error {
 			return &exitError{code: exitFailure, err: err}
 		}
 		if status != graph.Valid {
-			fmt.Printf("%s (run %s) has no valid run in %s: %s\n", n.Address, n.RunID, st.Root(), detail)
-			if f, ok, err := st.Failure(n.RunID); err == nil && ok {
-				fmt.Printf("last attempt failed at %s: %s\nlog: %s\n", f.Stage, f.Error, f.Log)
-			}
+			printNoRun(st, n, status, detail)
 			return nil
 		}
 	}
 	m, err := st.ReadManifest(runID)
 	if err != nil {
 		if f, ok, ferr := st.Failure(runID); ferr == nil && ok {
-			fmt.Printf("run %s failed at %s: %s\nlog: %s\n", runID, f.Stage, f.Error, f.Log)
+			fmt.Printf("run %s has no valid run; its last attempt failed at stage %s: %s\nlog: %s\n",
+				runID, f.Stage, f.Error, st.FailureLog(runID))
 			return nil
 		}
 		return &exitError{code: exitFailure, err: fmt.Errorf("run %s: %w", runID, err)}
@@ -115,4 +115,54 @@ func (s *showCmd) Run(c *cli) error {
 		fmt.Printf("result:\n%s\n", data)
 	}
 	return nil
+}
+
+// resolveAddress returns the node with an address, or the only node that
+// the address read as a pattern matches. Several matches are an error that
+// lists them.
+func resolveAddress(l *loaded, target string) (*graph.Node, error) {
+	if n := l.graph.Node(target); n != nil {
+		return n, nil
+	}
+	pat, err := graph.ParsePattern(target)
+	if err != nil {
+		return nil, fmt.Errorf("no node has the address %q; llcflow plan lists the addresses", target)
+	}
+	var matches []*graph.Node
+	for _, n := range l.graph.Nodes {
+		if pat.Match(n) {
+			matches = append(matches, n)
+		}
+	}
+	switch len(matches) {
+	case 0:
+		return nil, fmt.Errorf("no node has the address %q; llcflow plan lists the addresses", target)
+	case 1:
+		return matches[0], nil
+	}
+	names := make([]string, len(matches))
+	for i, n := range matches {
+		names[i] = "  " + n.Address
+	}
+	return nil, fmt.Errorf("%q matches %d nodes; show one of them:\n%s", target, len(matches),
+		strings.Join(names, "\n"))
+}
+
+// printNoRun explains a node that has no valid run: never run, corrupt or
+// failed, with the failure's stage, error and log.
+func printNoRun(st *store.Store, n *graph.Node, status graph.RunStatus, detail string) {
+	switch status {
+	case graph.Missing:
+		fmt.Printf("%s (run %s) has not been run: %s holds no run or failure for its key; "+
+			"llcflow apply runs it\n", n.Address, n.RunID, st.Root())
+	case graph.Corrupt:
+		fmt.Printf("%s (run %s) has a corrupt run in %s, which the next apply recomputes: %s\n",
+			n.Address, n.RunID, st.Root(), detail)
+	case graph.Failed:
+		fmt.Printf("%s (run %s) has no valid run in %s.\n", n.Address, n.RunID, st.Root())
+		if f, ok, err := st.Failure(n.RunID); err == nil && ok {
+			fmt.Printf("Its last attempt failed at stage %s, %s:\n  %s\nlog: %s\n", f.Stage,
+				f.Time.Format(time.RFC3339), strings.ReplaceAll(f.Error, "\n", "\n  "), st.FailureLog(n.RunID))
+		}
+	}
 }
