@@ -93,17 +93,55 @@ func (net *network) forward(w []float64, rows int) {
 			z = net.pre[l][:rows*out]
 		}
 		gemmNT(rows, out, in, net.acts[l-1], weight, z, false)
+		var b []float64
 		if net.bias {
-			b := w[net.biasOffset[l] : net.biasOffset[l]+out]
-			for r := 0; r < rows; r++ {
-				zr := z[r*out : r*out+out]
-				for j, v := range b {
-					zr[j] += v
-				}
-			}
+			b = w[net.biasOffset[l] : net.biasOffset[l]+out]
 		}
-		if l < L {
+		switch {
+		case l < L && net.act == relu:
+			addBiasRelu(z, b, net.acts[l][:rows*out])
+		case l < L:
+			addBias(z, b)
 			net.act.apply(z, net.acts[l][:rows*out])
+		default:
+			addBias(z, b)
+		}
+	}
+}
+
+// addBias adds b to every row of z. A nil b adds nothing.
+func addBias(z, b []float64) {
+	if b == nil {
+		return
+	}
+	out := len(b)
+	for r := 0; r+out <= len(z); r += out {
+		zr := z[r : r+out]
+		for j, v := range b {
+			zr[j] += v
+		}
+	}
+}
+
+// addBiasRelu adds b to every row of z (nothing when b is nil) and writes
+// a = max(z, 0), in one pass that gives the bits of addBias followed by
+// relu's apply.
+func addBiasRelu(z, b, a []float64) {
+	a = a[:len(z)]
+	if b == nil {
+		for i, v := range z {
+			a[i] = max(v, 0)
+		}
+		return
+	}
+	out := len(b)
+	for r := 0; r+out <= len(z); r += out {
+		zr := z[r : r+out]
+		ar := a[r : r+out]
+		for j, v := range b {
+			s := zr[j] + v
+			zr[j] = s
+			ar[j] = max(s, 0)
 		}
 	}
 }
@@ -122,29 +160,110 @@ func (net *network) prepareBackward(w []float64) {
 //
 //	∂L/∂W_l += (∂L/∂z_l)ᵀ·a_{l−1},  ∂L/∂b_l += Σ_rows ∂L/∂z_l,
 //	∂L/∂z_{l−1} = (∂L/∂z_l·W_l) ⊙ σ'(z_{l−1}).
+//
+// For relu the product with σ'(z_{l−1}) is deferred to the next layer's
+// pass over ∂L/∂z, which also transposes it and sums the bias gradient.
+// Each value is computed by the same operations as in separate passes.
 func (net *network) backward(rows int, g []float64) {
+	var mask []float64
 	for l := net.layers(); l >= 1; l-- {
 		in, out := net.widths[l-1], net.widths[l]
 		dz := net.grad[:rows*out]
 
-		transpose(rows, out, dz, net.gradT)
-		transpose(rows, in, net.acts[l-1][:rows*in], net.actT)
-		gemmNT(out, in, rows, net.gradT, net.actT, g[net.weightOffset[l]:net.weightOffset[l]+in*out], true)
-
+		var db []float64
 		if net.bias {
-			db := g[net.biasOffset[l] : net.biasOffset[l]+out]
-			for r := 0; r < rows; r++ {
-				for j, v := range dz[r*out : r*out+out] {
-					db[j] += v
-				}
-			}
+			db = g[net.biasOffset[l] : net.biasOffset[l]+out]
 		}
+		transposeGrad(rows, out, dz, mask, db, net.gradT)
+		transpose4(rows, in, net.acts[l-1][:rows*in], net.actT)
+		gemmNT(out, in, rows, net.gradT, net.actT, g[net.weightOffset[l]:net.weightOffset[l]+in*out], true)
 
 		if l > 1 {
 			next := net.gradNext[:rows*in]
 			gemmNT(rows, in, out, dz, net.weightT[l], next, false)
-			net.act.backprop(net.pre[l-1][:rows*in], net.acts[l-1][:rows*in], next)
+			mask = nil
+			if net.act == relu {
+				mask = net.pre[l-1][:rows*in]
+			} else {
+				net.act.backprop(net.pre[l-1][:rows*in], net.acts[l-1][:rows*in], next)
+			}
 			net.grad, net.gradNext = net.gradNext, net.grad
+		}
+	}
+}
+
+// transposeGrad writes the transpose of the rows × n matrix dz into t and
+// adds the sum of its rows to db (unless db is nil), summing in row order.
+// When mask is not nil, it first applies relu's derivative: dz_ij is set
+// to 0 where mask_ij = z_ij ≤ 0, in dz as well. It works on four rows at a
+// time, so that each store fills four adjacent elements of t.
+func transposeGrad(rows, n int, dz, mask, db, t []float64) {
+	r := 0
+	for ; r+4 <= rows; r += 4 {
+		d0 := dz[r*n : r*n+n]
+		d1 := dz[(r+1)*n : (r+1)*n+n]
+		d2 := dz[(r+2)*n : (r+2)*n+n]
+		d3 := dz[(r+3)*n : (r+3)*n+n]
+		if mask != nil {
+			reluMask(d0, mask[r*n:r*n+n])
+			reluMask(d1, mask[(r+1)*n:(r+1)*n+n])
+			reluMask(d2, mask[(r+2)*n:(r+2)*n+n])
+			reluMask(d3, mask[(r+3)*n:(r+3)*n+n])
+		}
+		for j, v0 := range d0 {
+			v1, v2, v3 := d1[j], d2[j], d3[j]
+			tj := t[j*rows+r : j*rows+r+4]
+			tj[0], tj[1], tj[2], tj[3] = v0, v1, v2, v3
+			if db != nil {
+				db[j] = db[j] + v0 + v1 + v2 + v3
+			}
+		}
+	}
+	for ; r < rows; r++ {
+		row := dz[r*n : r*n+n]
+		if mask != nil {
+			reluMask(row, mask[r*n:r*n+n])
+		}
+		for j, v := range row {
+			t[j*rows+r] = v
+			if db != nil {
+				db[j] += v
+			}
+		}
+	}
+}
+
+// reluMask sets g_i to 0 where z_i ≤ 0, as relu's backprop does.
+func reluMask(g, z []float64) {
+	g = g[:len(z)]
+	for i, v := range z {
+		if v <= 0 {
+			g[i] = 0
+		}
+	}
+}
+
+// transpose4 writes the transpose of the m × n matrix a into t (n × m),
+// four rows of a at a time so that each store fills four adjacent
+// elements of t.
+func transpose4(m, n int, a, t []float64) {
+	i := 0
+	for ; i+4 <= m; i += 4 {
+		a0 := a[i*n : i*n+n]
+		a1 := a[(i+1)*n : (i+1)*n+n]
+		a2 := a[(i+2)*n : (i+2)*n+n]
+		a3 := a[(i+3)*n : (i+3)*n+n]
+		for j, v := range a0 {
+			tj := t[j*m+i : j*m+i+4]
+			tj[0] = v
+			tj[1] = a1[j]
+			tj[2] = a2[j]
+			tj[3] = a3[j]
+		}
+	}
+	for ; i < m; i++ {
+		for j, v := range a[i*n : i*n+n] {
+			t[j*m+i] = v
 		}
 	}
 }
