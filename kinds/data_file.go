@@ -18,10 +18,10 @@ import (
 	"github.com/llcflow/llcflow/npy"
 )
 
-// File datasets read X and Y from a user's files: "npz" (one archive with
-// the arrays named by x and y), "npy" (one file each, x_path and y_path)
-// and "csv" (a table whose y_columns are Y and whose other columns are X).
-// A one-dimensional array is one column.
+// File datasets read X and Y from a user's files. The "npz" kind reads one
+// archive with the arrays named by x and y, "npy" one file for each
+// (x_path and y_path), and "csv" a table whose y_columns are Y and whose
+// other columns are X. A one-dimensional array is one column.
 //
 // Normalization reads every file, checks its arrays and replaces each path
 // by the SHA-256 of the file's content, so the key depends on the bytes and
@@ -350,6 +350,7 @@ func parseCSVDataset(files map[string][]byte, params map[string]any) (x, y *nump
 	if len(delim) != 1 {
 		return nil, nil, &attrError{"delimiter", fmt.Errorf("delimiter %q must be one character", params["delimiter"])}
 	}
+
 	r := csv.NewReader(bytes.NewReader(files["path"]))
 	r.Comma = delim[0]
 	r.TrimLeadingSpace = true
@@ -357,6 +358,7 @@ func parseCSVDataset(files map[string][]byte, params map[string]any) (x, y *nump
 	if e != nil {
 		return nil, nil, &attrError{"path", fmt.Errorf("not a valid CSV file: %w", e)}
 	}
+
 	first := 0
 	if params["header"].(bool) {
 		first = 1
@@ -369,6 +371,7 @@ func parseCSVDataset(files map[string][]byte, params map[string]any) (x, y *nump
 	if aerr != nil {
 		return nil, nil, aerr
 	}
+
 	n := len(rows) - first
 	x = &numpyArray{shape: []int{n, cols - len(isY)}}
 	y = &numpyArray{shape: []int{n, len(isY)}}

@@ -101,10 +101,10 @@ func readERMResult(t *testing.T, dir string) ermResult {
 	return res
 }
 
-// TestClassificationERM trains a softmax and a logistic student and checks
-// that accuracy is reported in result.json and curve.csv, that training
-// raises it above its starting value, and that loadTrained rebuilds the
-// potential whose loss at w* is final_loss, bit for bit.
+// TestClassificationERM trains a softmax and a logistic student. Accuracy
+// must appear in result.json and curve.csv and rise during training, and
+// loadTrained must rebuild the potential whose loss at w* is final_loss,
+// bit for bit.
 func TestClassificationERM(t *testing.T) {
 	cases := []struct {
 		loss    string

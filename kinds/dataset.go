@@ -279,7 +279,7 @@ type teacherInfo struct {
 	Bias       bool   `json:"bias"`
 }
 
-// syntheticData is what a synthetic dataset node writes.
+// syntheticData holds the arrays and result of a synthetic dataset node.
 type syntheticData struct {
 	x, y, teacherW []float64
 	n              int

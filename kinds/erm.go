@@ -232,7 +232,7 @@ type ermResult struct {
 	TrainedRunID string `json:"trained_run_id,omitempty"`
 }
 
-// checkERM tells training and checkpoint erms apart and checks each. A
+// checkERM checks a checkpoint erm (one with from) or a training erm, whose
 // weights file is relative to dir.
 func checkERM(dir string, params map[string]any) []dsl.FieldError {
 	if _, ok := params["from"]; ok {
@@ -308,6 +308,7 @@ func checkCheckpointSteps(params map[string]any) []dsl.FieldError {
 	steps := int(params["steps"].(float64))
 	list, hasList := params["checkpoints"].([]any)
 	count, hasCount := params["num_checkpoints"].(float64)
+
 	if hasList && hasCount {
 		return []dsl.FieldError{{Attr: "num_checkpoints", Summary: "Conflicting arguments",
 			Detail: "Give checkpoints (a list of steps) or num_checkpoints (a count of evenly spaced steps), not both."}}
@@ -335,6 +336,7 @@ func checkCheckpointSteps(params map[string]any) []dsl.FieldError {
 	default:
 		return nil
 	}
+
 	sort.Ints(saved)
 	saved = slicesCompact(saved)
 	canonical := make([]any, len(saved))

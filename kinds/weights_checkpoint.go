@@ -30,7 +30,8 @@ type savedState struct {
 	// predictions for the classification losses (else null).
 	Loss     any `json:"loss"`
 	Accuracy any `json:"accuracy"`
-	// Beta1Pow and Beta2Pow are Adam's bias-correction products β^step.
+	// Beta1Pow and Beta2Pow are Adam's bias-correction products β1^step
+	// and β2^step.
 	Beta1Pow float64 `json:"beta1_pow"`
 	Beta2Pow float64 `json:"beta2_pow"`
 }

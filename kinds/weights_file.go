@@ -100,7 +100,7 @@ func decodeTensor(dtype safetensors.DType, raw []byte) ([]float64, error) {
 
 // weightsVector lays out the arrays as the parameter vector of mlp. Every
 // array of the model must be present with its shape, and the file must
-// hold no other array; the error names the first mismatch in the order of
+// hold no other array. The error names the first mismatch in the order of
 // the parameter vector.
 func weightsVector(arrays map[string]*numpyArray, mlp *models.MLP) ([]float64, error) {
 	params := mlp.Params()
@@ -172,6 +172,7 @@ func checkWeightsFile(dir string, params map[string]any) []dsl.FieldError {
 	if err != nil {
 		return []dsl.FieldError{fileError("weights", err)}
 	}
+
 	var m mlpParams
 	if err := decode(params["model"].(map[string]any), &m); err == nil && len(m.Widths) >= 2 {
 		if mlp, err := models.NewMLP(m.Widths, m.Activation, m.Bias); err == nil {
@@ -180,6 +181,7 @@ func checkWeightsFile(dir string, params map[string]any) []dsl.FieldError {
 			}
 		}
 	}
+
 	hash := contentHash(data)
 	dataFiles.Store(hash, path)
 	delete(params, "weights")

@@ -8,8 +8,8 @@ import (
 	"github.com/llcflow/llcflow/npy"
 )
 
-// trainedModel is what a sampler needs from an erm run: w* and the
-// potential it is a minimum of.
+// trainedModel is an erm run's w* with the potential it minimizes, as a
+// sampler needs them.
 type trainedModel struct {
 	// result is the erm's result.json. Its LambdaTrue and
 	// LambdaMultiplicity are the learning coefficient where known.
@@ -21,7 +21,11 @@ type trainedModel struct {
 
 // loadTrained reads the erm run in dir, the dataset run it names (found
 // with runDir) and its w*, and builds the potential with the erm's loss.
-// Samplers use it for every erm input, training and checkpoint erms alike.
+// It serves training and checkpoint erms alike.
+//
+// NOTE: loadERM in sampler.go still builds a mean-squared-error potential
+// itself, so sampling an erm with another loss needs it to call
+// loadTrained.
 func loadTrained(dir string, runDir func(runID string) string) (*trainedModel, error) {
 	var res ermResult
 	if err := readJSON(filepath.Join(dir, "result.json"), &res); err != nil {

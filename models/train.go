@@ -68,8 +68,7 @@ type TrainHooks struct {
 	// recorded step.
 	Progress func(done, total int)
 	// Record, when not nil, is called with the weights at every step the
-	// curve records, after the loss. w is Train's own and is only valid
-	// during the call.
+	// curve records. w is Train's own and is only valid during the call.
 	Record func(step int, w []float64)
 	// Resume, when not nil, continues from this state: Train copies
 	// Resume.W into w and Adam's moments from Resume, and its first step
