@@ -58,6 +58,20 @@ func TestDatasetRejectsOptionOfOtherChoice(t *testing.T) {
 	}
 }
 
+func TestLatentDimDefaultFitsInDim(t *testing.T) {
+	attrs := teacherStudentAttrs()
+	attrs["in_dim"] = 1.0
+	attrs["teacher"] = map[string]any{"widths": []any{1.0, 4.0, 1.0}}
+	attrs["x_dist"] = "lowdim_manifold"
+	params, errs := Registry{}.Normalize("dataset", "teacher_student", attrs)
+	if len(errs) > 0 {
+		t.Fatal(fieldErrors(errs))
+	}
+	if params["latent_dim"] != 1.0 {
+		t.Errorf("latent_dim = %v for in_dim 1, want 1", params["latent_dim"])
+	}
+}
+
 func TestDatasetRejectsLatentDimAboveInDim(t *testing.T) {
 	attrs := teacherStudentAttrs()
 	attrs["x_dist"] = "lowdim_manifold"

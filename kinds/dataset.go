@@ -56,7 +56,7 @@ func inputAttrs() []Attr {
 			Doc: "gauss_aniso: coordinate j has variance cov_decay^j (default 0.8)"},
 		atLeast(Attr{Name: "components", Type: Int, Optional: true, Doc: "mixture: number of components (default 4)"}, 1),
 		nonNegative(Attr{Name: "spread", Type: Number, Optional: true, Doc: "mixture: standard deviation of the component means (default 2)"}),
-		atLeast(Attr{Name: "latent_dim", Type: Int, Optional: true, Doc: "lowdim_manifold: dimension of the input subspace (default 2, at most in_dim)"}, 1),
+		atLeast(Attr{Name: "latent_dim", Type: Int, Optional: true, Doc: "lowdim_manifold: dimension of the input subspace (default 2, or in_dim if smaller)"}, 1),
 		atLeast(Attr{Name: "tail_df", Type: Int, Optional: true, Doc: "heavy_tail: degrees of freedom of the multivariate Student-t (default 3)"}, 1),
 	}
 }
@@ -135,6 +135,10 @@ func owner(options map[string]map[string]any, name string) string {
 // dimension inDim.
 func checkInputs(params map[string]any, inDim int) []dsl.FieldError {
 	dist, _ := params["x_dist"].(string)
+	if _, ok := params["latent_dim"]; !ok && dist == "lowdim_manifold" {
+		// The default subspace dimension 2 fits inputs of any dimension.
+		params["latent_dim"] = float64(min(2, inDim))
+	}
 	errs := selectOptions(params, "x_dist", dist, inputOptions, "")
 	if len(errs) > 0 {
 		return errs
