@@ -308,6 +308,8 @@ type sgldChain struct {
 	moment   []float64
 	beta1Pow float64
 	beta2Pow float64
+	// noise is the step's ξ, drawn with FillNorm before the update.
+	noise []float64
 
 	gradEvals         int
 	gradEvalsSampling int
@@ -335,6 +337,7 @@ func newSGLDChain(set *sgldSettings, pot Potential, wStar, lower, upper []float6
 		gradLossNext: make([]float64, d),
 		precond:      make([]float64, d),
 		drift:        make([]float64, d),
+		noise:        make([]float64, d),
 		beta1Pow:     1,
 		beta2Pow:     1,
 		drawSteps:    make([]int, 0, draws),
@@ -424,9 +427,10 @@ func (ch *sgldChain) advance() error {
 	// w' = w − (ε/2)·G·drift + √(ε·G)·ξ, drift = nβ·∇L_b(w) + γ·(w − w*)
 	// (Adam: nβ·m̂ + γ·(w − w*)).
 	sqrtEps := math.Sqrt(eps)
+	ch.r.FillNorm(ch.noise)
 	for i, wi := range ch.w {
 		g := ch.precond[i]
-		ch.wNext[i] = wi - eps/2*g*ch.drift[i] + sqrtEps*math.Sqrt(g)*ch.r.Norm()
+		ch.wNext[i] = wi - eps/2*g*ch.drift[i] + sqrtEps*math.Sqrt(g)*ch.noise[i]
 	}
 	if ch.lower != nil {
 		reflectIntoBox(ch.wNext, nil, ch.lower, ch.upper)
