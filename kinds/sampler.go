@@ -16,8 +16,6 @@ import (
 	"sync"
 
 	"github.com/llcflow/llcflow/dsl"
-	"github.com/llcflow/llcflow/models"
-	"github.com/llcflow/llcflow/npy"
 	"github.com/llcflow/llcflow/samplers"
 )
 
@@ -182,33 +180,17 @@ func loadSamplerInput(rc *RunContext, p samplerParams) (*samplerInput, error) {
 	return in, nil
 }
 
+// loadERM reads a trained model with its data and loss, so a sampler
+// targets the same L_n that the erm minimized.
 func loadERM(rc *RunContext) (*samplerInput, error) {
 	dir := rc.Inputs["erm"]
-	var res ermResult
-	if err := readJSON(filepath.Join(dir, "result.json"), &res); err != nil {
-		return nil, fmt.Errorf("read erm result: %w", err)
-	}
-	x, y, n, inDim, outDim, err := readDataset(rc.RunDir(res.DatasetRunID))
+	trained, err := loadTrained(dir, rc.RunDir)
 	if err != nil {
 		return nil, err
 	}
-
-	mlp, err := newModel(res.Model, inDim, outDim)
-	if err != nil {
-		return nil, err
-	}
-	_, wStar, err := npy.Read(filepath.Join(dir, fileWeights))
-	if err != nil {
-		return nil, err
-	}
-	if len(wStar) != mlp.NumParams() {
-		return nil, fmt.Errorf("erm weights have %d values, the model needs %d", len(wStar), mlp.NumParams())
-	}
-	reg, err := models.NewRegression(mlp, x, y, n, "mse")
-	if err != nil {
-		return nil, err
-	}
-	in := &samplerInput{runID: filepath.Base(dir), pot: reg, wStar: wStar, n: n, d: len(wStar)}
+	res := trained.result
+	in := &samplerInput{runID: filepath.Base(dir), pot: trained.pot, wStar: trained.wStar,
+		n: trained.pot.N(), d: len(trained.wStar)}
 	if lambda, ok := res.LambdaTrue.(float64); ok {
 		in.lambdaTrue = &lambda
 	}
