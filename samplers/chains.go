@@ -80,6 +80,10 @@ func validateCommon(c Common, pot Potential, wStar []float64) error {
 	if !(c.Gamma >= 0) || math.IsInf(c.Gamma, 0) {
 		return fmt.Errorf("γ = %g is invalid: it must be zero or positive and finite", c.Gamma)
 	}
+	if !(c.WeightDecay >= 0) || math.IsInf(c.WeightDecay, 0) {
+		return fmt.Errorf("weight decay α = %g is invalid: it must be zero or positive and finite",
+			c.WeightDecay)
+	}
 	if !(c.InitNoise >= 0) || math.IsInf(c.InitNoise, 0) {
 		return fmt.Errorf("init noise = %g is invalid: it must be zero or positive and finite",
 			c.InitNoise)

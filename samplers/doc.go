@@ -10,8 +10,9 @@
 //   - draw: one recorded state of a chain after warmup.
 //   - nβ: the inverse temperature times n, β = β0 / log n by default.
 //
-// The local posterior is log π(w) = −nβ·L_n(w) − (γ/2)·‖w − w*‖² and the
-// estimator is λ̂ = nβ·(E_π[L_n(w)] − L_n(w*)).
+// The local posterior is log π(w) = −nβ·L_n(w) − (γ/2)·‖w − w*‖² −
+// (α/2)·‖w‖², with the weight decay α a Gaussian prior at the origin, and
+// the estimator is λ̂ = nβ·(E_π[L_n(w)] − L_n(w*)).
 //
 // The package imports nothing of the pipeline: it knows numbers, not
 // nodes or stores.

@@ -80,7 +80,7 @@ func nanStreakAfter(streak int, energyError float64) int {
 
 // HMC runs Hamiltonian Monte Carlo on the local posterior
 //
-//	log π(w) = −nβ·L_n(w) − (γ/2)·‖w − w*‖²
+//	log π(w) = −nβ·L_n(w) − (γ/2)·‖w − w*‖² − (α/2)·‖w‖²
 //
 // with full-batch gradients, a leapfrog integrator with a diagonal mass
 // matrix and a Metropolis correction. During warmup the step size is tuned
@@ -223,8 +223,8 @@ func newHMCChain(pot Potential, wStar []float64, cfg *HMCConfig, c int) *hmcChai
 	return chain
 }
 
-// potentialGrad evaluates U(w) = nβ·L_n(w) + (γ/2)‖w − w*‖² and writes
-// ∇U into grad. It returns L_n(w) and U(w) and counts one FDE.
+// potentialGrad evaluates U(w) = nβ·L_n(w) + (γ/2)‖w − w*‖² + (α/2)‖w‖²
+// and writes ∇U into grad. It returns L_n(w) and U(w) and counts one FDE.
 func (c *hmcChain) potentialGrad(w, grad []float64, sampling bool) (loss, u float64) {
 	loss = c.eval.LossGrad(w, nil, grad)
 	c.work.GradFDE++
@@ -238,7 +238,11 @@ func (c *hmcChain) potentialGrad(w, grad []float64, sampling bool) (loss, u floa
 		grad[i] = nBeta*g + gamma*dw
 		dist2 += dw * dw
 	}
-	return loss, nBeta*loss + gamma/2*dist2
+	u = nBeta*loss + gamma/2*dist2
+	if alpha := c.cfg.WeightDecay; alpha > 0 {
+		u += addWeightDecay(alpha, w, grad)
+	}
+	return loss, u
 }
 
 func (c *hmcChain) run(ctx context.Context) error {

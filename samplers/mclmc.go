@@ -71,7 +71,7 @@ var (
 // MCLMC runs microcanonical Langevin Monte Carlo (Robnik, De Luca,
 // Silverstein and Seljak 2023) on the local posterior
 //
-//	log π(w) = −nβ·L_n(w) − (γ/2)·‖w − w*‖²,
+//	log π(w) = −nβ·L_n(w) − (γ/2)·‖w − w*‖² − (α/2)·‖w‖²,
 //
 // with a unit-norm velocity u, the isokinetic velocity update, the leapfrog
 // or McLachlan integrator and a partial velocity refresh after every step.
@@ -211,7 +211,7 @@ type mclmcChain struct {
 	lower, upper []float64
 
 	// Current state: position, unit velocity, gradient of U, loss L_n and
-	// U = nβ·L_n + (γ/2)‖w − w*‖².
+	// U = nβ·L_n + (γ/2)‖w − w*‖² + (α/2)‖w‖².
 	w, velocity, grad []float64
 	loss, energy      float64
 	// Copy of the state before a tuning step, restored when the step
@@ -239,8 +239,8 @@ func newMCLMCChain(pot Potential, wStar []float64, cfg *MCLMCConfig, coefficient
 	}
 }
 
-// potentialGrad evaluates U(w) = nβ·L_n(w) + (γ/2)‖w − w*‖² at the current
-// position, writes ∇U into c.grad and counts one FDE.
+// potentialGrad evaluates U(w) = nβ·L_n(w) + (γ/2)‖w − w*‖² + (α/2)‖w‖² at
+// the current position, writes ∇U into c.grad and counts one FDE.
 func (c *mclmcChain) potentialGrad(sampling bool) {
 	loss := c.eval.LossGrad(c.w, nil, c.grad)
 	c.work.GradFDE++
@@ -255,6 +255,9 @@ func (c *mclmcChain) potentialGrad(sampling bool) {
 		dist2 += dw * dw
 	}
 	c.loss, c.energy = loss, nBeta*loss+gamma/2*dist2
+	if alpha := c.cfg.WeightDecay; alpha > 0 {
+		c.energy += addWeightDecay(alpha, c.w, c.grad)
+	}
 }
 
 func (c *mclmcChain) run(ctx context.Context) error {

@@ -4,7 +4,10 @@ package samplers
 // analytic potential K(w) with a known minimum. Samplers target the local
 // posterior
 //
-//	log π(w) = −nβ·L_n(w) − (γ/2)·‖w − w*‖².
+//	log π(w) = −nβ·L_n(w) − (γ/2)·‖w − w*‖² − (α/2)·‖w‖²,
+//
+// where α is the weight decay, a Gaussian prior at the origin (0 by
+// default).
 //
 // A Potential is shared read-only by the chains of a sampler, so its
 // methods must be safe for concurrent use. Per-chain scratch space lives in

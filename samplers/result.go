@@ -8,6 +8,10 @@ type Common struct {
 	NBeta float64
 	// Gamma is γ, the strength of the localization term (γ/2)‖w − w*‖².
 	Gamma float64
+	// WeightDecay is α, the precision of the Gaussian prior at the origin,
+	// which adds (α/2)‖w‖² to −log π. At 0 the samplers skip the term, so
+	// their results are bit for bit those of a run without it.
+	WeightDecay float64
 	// InitNoise is the standard deviation of the Gaussian noise added to
 	// w* to start each chain (0 starts every chain at w*).
 	InitNoise float64

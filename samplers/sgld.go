@@ -68,10 +68,10 @@ type SGLDConfig struct {
 // SGLD runs stochastic gradient Langevin dynamics on the local posterior
 // of pot at wStar, in devinterp's convention:
 //
-//	w ← w − (ε/2)·G·(nβ·∇L_b(w) + γ·(w − w*)) + √(ε·G)·ξ,   ξ ~ N(0, I),
+//	w ← w − (ε/2)·G·(nβ·∇L_b(w) + γ·(w − w*) + α·w) + √(ε·G)·ξ,   ξ ~ N(0, I),
 //
 // with L_b the mean loss on a minibatch of b distinct data points drawn
-// afresh each step, and G a diagonal preconditioner (G = 1 without one).
+// afresh each step, α the weight decay (the term is skipped at α = 0), and G a diagonal preconditioner (G = 1 without one).
 // RMSprop (Li, Chen, Carlson, Carin 2016, pSGLD without its Γ correction
 // term, as devinterp does) updates, with g = ∇L_b(w),
 //
@@ -88,7 +88,7 @@ type SGLDConfig struct {
 // Every EvalEvery steps after warmup a chain records the full-data loss
 // L_n(w) and, as series "mala_accept", the probability min(1, e^A) with
 // which a Metropolis-adjusted Langevin (MALA) step would have accepted the
-// move w → w'. With U(w) = nβ·L_b(w) + (γ/2)·‖w − w*‖²,
+// move w → w'. With U(w) = nβ·L_b(w) + (γ/2)·‖w − w*‖² + (α/2)·‖w‖²,
 //
 //	A = U(w) − U(w') + log q(w | w') − log q(w' | w),
 //	q(y | x) = N(y; x − (ε/2)·G·∇U(x), ε·G),
@@ -162,12 +162,15 @@ func SGLD(ctx context.Context, pot Potential, wStar []float64, cfg SGLDConfig) (
 // the potential. A checkpoint stores it to reject a resume with another
 // configuration.
 type sgldSettings struct {
-	Seed      string  `json:"seed"`
-	Chains    int     `json:"chains"`
-	NBeta     float64 `json:"n_beta"`
-	Gamma     float64 `json:"gamma"`
-	InitNoise float64 `json:"init_noise"`
-	StepSize  float64 `json:"step_size"`
+	Seed   string  `json:"seed"`
+	Chains int     `json:"chains"`
+	NBeta  float64 `json:"n_beta"`
+	Gamma  float64 `json:"gamma"`
+	// WeightDecay is omitted at 0, so checkpoints written before it existed
+	// still match.
+	WeightDecay float64 `json:"weight_decay,omitempty"`
+	InitNoise   float64 `json:"init_noise"`
+	StepSize    float64 `json:"step_size"`
 	// BatchSize is 0 for full batch.
 	BatchSize int     `json:"batch_size"`
 	Warmup    int     `json:"warmup"`
@@ -206,7 +209,7 @@ func resolveSGLD(cfg SGLDConfig, pot Potential, wStar []float64) (sgldSettings, 
 	}
 	set := sgldSettings{
 		Seed: cfg.Seed, Chains: cfg.Chains, NBeta: cfg.NBeta, Gamma: cfg.Gamma,
-		InitNoise: cfg.InitNoise, StepSize: cfg.StepSize, BatchSize: cfg.BatchSize,
+		WeightDecay: cfg.WeightDecay, InitNoise: cfg.InitNoise, StepSize: cfg.StepSize, BatchSize: cfg.BatchSize,
 		Warmup: cfg.Warmup, Steps: cfg.Steps, EvalEvery: cfg.EvalEvery, Precond: cfg.Precond,
 		Dim: pot.Dim(), N: pot.N(),
 	}
@@ -424,8 +427,8 @@ func (ch *sgldChain) advance() error {
 	eps := set.StepSize
 	ch.updatePreconditioner()
 
-	// w' = w − (ε/2)·G·drift + √(ε·G)·ξ, drift = nβ·∇L_b(w) + γ·(w − w*)
-	// (Adam: nβ·m̂ + γ·(w − w*)).
+	// w' = w − (ε/2)·G·drift + √(ε·G)·ξ, drift = nβ·∇L_b(w) + γ·(w − w*) + α·w
+	// (Adam: nβ·m̂ + γ·(w − w*) + α·w).
 	sqrtEps := math.Sqrt(eps)
 	ch.r.FillNorm(ch.noise)
 	for i, wi := range ch.w {
@@ -504,20 +507,29 @@ func (ch *sgldChain) updatePreconditioner() {
 			ch.drift[i] = nBeta*mHat + gamma*(ch.w[i]-ch.wStar[i])
 		}
 	}
+	if alpha := set.WeightDecay; alpha > 0 {
+		addWeightDecay(alpha, ch.w, ch.drift)
+	}
 }
 
 // malaAcceptance returns min(1, e^A) for the move w → wNext, with A as in
 // the SGLD doc.
 func (ch *sgldChain) malaAcceptance() float64 {
 	set := ch.set
-	eps, nBeta, gamma := set.StepSize, set.NBeta, set.Gamma
-	var logQRatio, dist, distNext float64
+	eps, nBeta, gamma, alpha := set.StepSize, set.NBeta, set.Gamma, set.WeightDecay
+	var logQRatio, dist, distNext, norm, normNext float64
 	for i, wi := range ch.w {
 		wn := ch.wNext[i]
 		g := ch.precond[i]
 		off, offNext := wi-ch.wStar[i], wn-ch.wStar[i]
 		gradU := nBeta*ch.gradLoss[i] + gamma*off
 		gradUNext := nBeta*ch.gradLossNext[i] + gamma*offNext
+		if alpha > 0 {
+			gradU += alpha * wi
+			gradUNext += alpha * wn
+			norm += wi * wi
+			normNext += wn * wn
+		}
 		forward := wn - wi + eps/2*g*gradU
 		backward := wi - wn + eps/2*g*gradUNext
 		// log q(w | w') − log q(w' | w) for the i-th coordinate.
@@ -527,6 +539,10 @@ func (ch *sgldChain) malaAcceptance() float64 {
 	}
 	u := nBeta*ch.batchLoss + gamma/2*dist
 	uNext := nBeta*ch.batchLossNext + gamma/2*distNext
+	if alpha > 0 {
+		u += alpha / 2 * norm
+		uNext += alpha / 2 * normNext
+	}
 	logAccept := u - uNext + logQRatio
 	if logAccept >= 0 {
 		return 1
