@@ -247,7 +247,7 @@ func (l *loader) evaluateBlock(it *item, combo []int) cty.Value {
 	params := attrs
 	if reg := l.opts.Registry; reg != nil {
 		var fieldErrors []FieldError
-		params, fieldErrors = reg.Normalize(it.typ, it.kind, attrs)
+		params, fieldErrors = l.normalize(reg, it, attrs)
 		for _, fe := range fieldErrors {
 			l.fieldError(it, fe)
 		}
@@ -282,13 +282,23 @@ func (l *loader) instanceAxes(it *item, combo []int) ([]any, bool) {
 // an error, is unknown because something it depends on failed, or contains a
 // reference that is not the attribute's whole value.
 func (l *loader) evaluateAttributes(it *item, combo []int) (map[string]any, bool) {
-	ctx := l.evalContext(it.refs, combo)
+	if it.constant == nil {
+		it.constant = constantAttributes(it.attrs)
+	}
+	var ctx *hcl.EvalContext
 	attrs := make(map[string]any, len(it.attrs))
 	ok := true
 	for i, a := range it.attrs {
 		if it.badAttr[i] {
 			ok = false
 			continue
+		}
+		if g, done := it.constant[i].value, it.constant[i].done; done && reuseAcrossInstances {
+			attrs[a.Name] = g
+			continue
+		}
+		if ctx == nil {
+			ctx = l.evalContext(it.refs, combo)
 		}
 		val, diags := a.Expr.Value(ctx)
 		l.extend(diags)
@@ -311,8 +321,38 @@ func (l *loader) evaluateAttributes(it *item, combo []int) (map[string]any, bool
 			continue
 		}
 		attrs[a.Name] = g
+		if it.constant[i].same {
+			it.constant[i].value, it.constant[i].done = g, true
+		}
 	}
 	return attrs, ok
+}
+
+// constantAttr is what evaluateAttributes keeps of an attribute whose
+// expression refers to nothing but variables, and so has one value for
+// every instance of its block: same is true for such an attribute, and
+// value is that value once done is true. Instances share the value, which
+// is read-only like all parameters.
+type constantAttr struct {
+	same, done bool
+	value      any
+}
+
+// constantAttributes marks the attributes whose expressions refer to
+// nothing but variables. Functions are pure, so such an expression has one
+// value per load.
+func constantAttributes(attrs []*hclsyntax.Attribute) []constantAttr {
+	out := make([]constantAttr, len(attrs))
+	for i, a := range attrs {
+		out[i].same = true
+		for _, t := range a.Expr.Variables() {
+			if t.RootName() != "var" {
+				out[i].same = false
+				break
+			}
+		}
+	}
+	return out
 }
 
 // fieldError reports a problem found by Normalize at the attribute it names

@@ -190,9 +190,10 @@ type loader struct {
 	backends      map[string]*backend
 	backendOrder  []*backend
 
-	varObject cty.Value
-	defs      []graph.Def
-	seen      map[string]bool // keys of the diagnostics recorded so far
+	varObject      cty.Value
+	defs           []graph.Def
+	seen           map[string]bool // keys of the diagnostics recorded so far
+	normalizeCache map[normalizeKey]normalized
 }
 
 func newLoader(opts Options) *loader {

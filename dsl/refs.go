@@ -28,6 +28,9 @@ type item struct {
 	// evaluated, because the reference is already reported.
 	refErr  bool
 	badAttr []bool
+	// constant caches the values of attributes that are the same for every
+	// instance (see constantAttributes); nil until the first evaluation.
+	constant []constantAttr
 	deps    []*item // distinct locals and blocks referred to, in order of first reference
 	cyclic  bool
 

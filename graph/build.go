@@ -3,8 +3,10 @@ package graph
 import (
 	"container/heap"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // Graph is a set of nodes with resolved inputs and computed keys.
@@ -50,12 +52,76 @@ func Build(defs []Def) (*Graph, error) {
 	}
 	g.Nodes = order
 
-	for _, n := range g.Nodes {
-		if err := n.computeKey(); err != nil {
-			return nil, err
-		}
+	if err := computeKeys(order); err != nil {
+		return nil, err
 	}
 	return g, nil
+}
+
+// parallelKeysMin is the number of nodes of one level below which their
+// keys are computed on one goroutine.
+const parallelKeysMin = 512
+
+// computeKeys computes the keys of nodes in topological order, level by
+// level: a node's level is one more than the deepest level of its inputs,
+// so the nodes of one level read only keys of earlier levels, and large
+// levels are split among GOMAXPROCS goroutines. On failure it returns the
+// error of the first failing node, in topological order, of the lowest
+// level that has one.
+func computeKeys(order []*Node) error {
+	level := make(map[*Node]int, len(order))
+	var levels [][]*Node
+	for _, n := range order {
+		l := 0
+		for _, in := range n.In {
+			l = max(l, level[in.Node]+1)
+		}
+		level[n] = l
+		if l == len(levels) {
+			levels = append(levels, nil)
+		}
+		levels[l] = append(levels[l], n)
+	}
+
+	for _, nodes := range levels {
+		for _, err := range computeLevel(nodes) {
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// computeLevel computes the keys of nodes whose inputs have keys. It
+// returns the error of each node, or nil when all succeeded.
+func computeLevel(nodes []*Node) []error {
+	workers := min(runtime.GOMAXPROCS(0), len(nodes)/parallelKeysMin+1)
+	var errs []error
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	chunk := (len(nodes) + workers - 1) / workers
+	for start := 0; start < len(nodes); start += chunk {
+		part := nodes[start:min(start+chunk, len(nodes))]
+		offset := start
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i, n := range part {
+				if err := n.computeKey(); err != nil {
+					mu.Lock()
+					if errs == nil {
+						errs = make([]error, len(nodes))
+					}
+					errs[offset+i] = err
+					mu.Unlock()
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return errs
 }
 
 func newNode(d Def) (*Node, error) {

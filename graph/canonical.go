@@ -19,7 +19,76 @@ import (
 // Any other type, NaN, ±Inf and strings that are not valid UTF-8 are
 // errors that name the path of the value, such as teacher.widths[1].
 func Canonical(v any) ([]byte, error) {
+	if buf, ok := appendFast(make([]byte, 0, 256), v); ok {
+		return buf, nil
+	}
+	// The fast encoder does not track paths, so encode again with them to
+	// name the value at fault.
 	return appendCanonical(nil, v, "")
+}
+
+// appendFast is appendCanonical without the value paths, which cost an
+// allocation per object key. It returns false on any value that
+// appendCanonical rejects.
+func appendFast(buf []byte, v any) ([]byte, bool) {
+	switch v := v.(type) {
+	case nil:
+		return append(buf, "null"...), true
+	case bool:
+		return strconv.AppendBool(buf, v), true
+	case float64:
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, false
+		}
+		if v == 0 {
+			v = 0 // negative zero, see appendNumber
+		}
+		return strconv.AppendFloat(buf, v, 'g', -1, 64), true
+	case string:
+		if !utf8.ValidString(v) {
+			return nil, false
+		}
+		return appendEscaped(buf, v), true
+	case []any:
+		buf = append(buf, '[')
+		for i, elem := range v {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			var ok bool
+			if buf, ok = appendFast(buf, elem); !ok {
+				return nil, false
+			}
+		}
+		return append(buf, ']'), true
+	case map[string]any:
+		return appendFastObject(buf, v)
+	}
+	return nil, false
+}
+
+func appendFastObject(buf []byte, obj map[string]any) ([]byte, bool) {
+	var stack [16]string
+	keys := stack[:0]
+	for k := range obj {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	buf = append(buf, '{')
+	for i, k := range keys {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		if !utf8.ValidString(k) {
+			return nil, false
+		}
+		buf = append(appendEscaped(buf, k), ':')
+		var ok bool
+		if buf, ok = appendFast(buf, obj[k]); !ok {
+			return nil, false
+		}
+	}
+	return append(buf, '}'), true
 }
 
 func appendCanonical(buf []byte, v any, path string) ([]byte, error) {
@@ -64,6 +133,11 @@ func appendString(buf []byte, s string, path string) ([]byte, error) {
 		return nil, fmt.Errorf("canonical encoding: string %q at %s is not valid UTF-8",
 			s, describePath(path))
 	}
+	return appendEscaped(buf, s), nil
+}
+
+// appendEscaped writes the valid UTF-8 string s as appendString does.
+func appendEscaped(buf []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	buf = append(buf, '"')
 	for i := 0; i < len(s); i++ {
@@ -87,7 +161,7 @@ func appendString(buf []byte, s string, path string) ([]byte, error) {
 			buf = append(buf, c)
 		}
 	}
-	return append(buf, '"'), nil
+	return append(buf, '"')
 }
 
 func appendList(buf []byte, list []any, path string) ([]byte, error) {

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -151,5 +152,30 @@ func TestPlanSharedRunCountedOnce(t *testing.T) {
 	}
 	if a := entryOf(t, p, "sampler.a"); a.Action != ActionForced {
 		t.Errorf("sampler.a action %s, want forced with the address that shares its run", a.Action)
+	}
+}
+
+func TestBuildParallelKeysMatchSequential(t *testing.T) {
+	defs := largeSweep(300) // 3,000 nodes, levels of 300 and 2,400
+	g := mustBuild(t, defs)
+	for _, n := range g.Nodes {
+		inputs := make([]InputKey, len(n.In))
+		for i, in := range n.In {
+			inputs[i] = InputKey{Role: in.Role, Key: in.Node.Key}
+		}
+		want, err := ComputeKey(n.Type, n.Kind, n.Version, n.Params, inputs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n.Key != want {
+			t.Fatalf("%s: key %s, want %s", n.Address, n.Key, want)
+		}
+	}
+
+	bad := largeSweep(300)
+	bad[2500].Params = map[string]any{"step_size": math.NaN()}
+	_, err := Build(bad)
+	if err == nil || !strings.Contains(err.Error(), bad[2500].Address) {
+		t.Errorf("Build with a NaN parameter: %v, want an error naming %s", err, bad[2500].Address)
 	}
 }

@@ -116,6 +116,7 @@ func (s *Store) removeLocked(runID string, withRun bool) (int64, error) {
 		return 0, fmt.Errorf("remove run %s: %w; it is being written, so it was kept", runID, ErrLocked)
 	}
 	defer lock.release()
+	s.forget(runID)
 
 	dirs := []string{s.FailureDir(runID)}
 	if withRun {
@@ -370,6 +371,7 @@ func (s *Store) Quarantine(runID string, problem error) error {
 		return fmt.Errorf("quarantine run %s: %w", runID, ErrLocked)
 	}
 	defer lock.release()
+	s.forget(runID)
 
 	f := Failure{RunID: runID, Stage: "check", Error: problem.Error(), Time: time.Now().UTC()}
 	if m, _, _ := s.loadManifest(runID); m != nil {

@@ -28,6 +28,10 @@ type Store struct {
 
 	mu    sync.Mutex
 	index indexCache
+	// valid maps the run ids that Status found valid to their keys, so that
+	// a second Status call in one apply (the results table after the plan)
+	// does not validate again. Writes through this Store forget the run.
+	valid map[string]string
 }
 
 var _ graph.Lookup = (*Store)(nil)
@@ -93,6 +97,10 @@ func (s *Store) lockPath(runID string) string {
 // A run directory that fails validation or holds another key is Corrupt,
 // with a detail that explains why. Without a run directory, the status is
 // Failed when the last attempt with this key failed, else Missing.
+//
+// A run found valid stays valid for later calls on the same Store until
+// this Store writes or removes it; changes made by other processes are
+// seen by a Store opened after them.
 func (s *Store) Status(runID, key string) (graph.RunStatus, string, error) {
 	if err := CheckRunID(runID); err != nil {
 		return graph.Missing, "", fmt.Errorf("check run: %w", err)
@@ -101,7 +109,13 @@ func (s *Store) Status(runID, key string) (graph.RunStatus, string, error) {
 		return graph.Missing, "", fmt.Errorf("check run %s: %w", runID, err)
 	}
 
+	if s.knownValid(runID, key) {
+		return graph.Valid, "", nil
+	}
 	status, detail, err := s.runStatus(runID, key)
+	if status == graph.Valid && err == nil {
+		s.rememberValid(runID, key)
+	}
 	if err != nil || status != graph.Missing {
 		return status, detail, err
 	}
@@ -329,4 +343,27 @@ func (s *Store) List() ([]RunInfo, error) {
 		runs = append(runs, info)
 	}
 	return runs, nil
+}
+
+func (s *Store) knownValid(runID, key string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.valid[runID] == key
+}
+
+func (s *Store) rememberValid(runID, key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.valid == nil {
+		s.valid = map[string]string{}
+	}
+	s.valid[runID] = key
+}
+
+// forget drops a run from the runs that Status found valid, before this
+// Store writes or removes it.
+func (s *Store) forget(runID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.valid, runID)
 }

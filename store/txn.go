@@ -169,6 +169,7 @@ func (b *Begin) notifyWait(timeout time.Duration) func(*LockHolder) {
 }
 
 func (s *Store) beginLocked(b Begin, lock *fileLock) (*Txn, error) {
+	s.forget(b.RunID)
 	removed, err := s.removeTemp(b.RunID)
 	if err != nil {
 		return nil, err

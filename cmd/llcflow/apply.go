@@ -58,7 +58,9 @@ node or an interruption), 2 usage error.`
 }
 
 func (a *applyCmd) Run(c *cli) error {
+	restoreGC := relaxGC()
 	l, plan, st, err := a.planForApply(c)
+	restoreGC()
 	if err != nil {
 		return err
 	}
@@ -131,7 +133,7 @@ func (a *applyCmd) planForApply(c *cli) (*loaded, *graph.Plan, *store.Store, err
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	plan, err := graph.MakePlan(l.graph, st, opts)
+	plan, _, err := makePlan(l.graph, st, opts)
 	if err != nil {
 		return nil, nil, nil, &exitError{code: exitFailure, err: err}
 	}

@@ -324,9 +324,9 @@ func (o *applyOutput) summary(res *scheduler.Result, runErr error) {
 		return
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s failed", plural(len(res.Failed), "node", "nodes"))
+	fmt.Fprintf(&b, "%s failed", countNoun(len(res.Failed), "node", "nodes"))
 	if n := len(res.Skipped); n > 0 {
-		fmt.Fprintf(&b, " (%s skipped)", plural(n, "dependent was", "dependents were"))
+		fmt.Fprintf(&b, " (%s skipped)", countNoun(n, "dependent was", "dependents were"))
 	}
 	b.WriteString(":")
 	for _, f := range res.Failed {
@@ -388,8 +388,8 @@ func nullIfEmpty(s string) any {
 	return s
 }
 
-// plural returns "1 node" or "2 nodes".
-func plural(n int, one, many string) string {
+// countNoun returns "1 node" or "2 nodes".
+func countNoun(n int, one, many string) string {
 	if n == 1 {
 		return "1 " + one
 	}

@@ -70,11 +70,11 @@ func (f *fmtCmd) Run(c *cli) error {
 	if len(diags) > 0 {
 		_ = dsl.WriteDiagnostics(os.Stderr, diags, parsed, 100, false)
 		return &exitError{code: exitFailure, err: fmt.Errorf("%s with syntax errors left unchanged; "+
-			"fix them and run llcflow fmt again", plural(countFiles(diags), "file", "files"))}
+			"fix them and run llcflow fmt again", countNoun(countFiles(diags), "file", "files"))}
 	}
 	if f.Check && unformatted > 0 {
 		return &exitError{code: exitFailure, err: fmt.Errorf("%s formatting; run llcflow fmt without --check",
-			plural(unformatted, "file needs", "files need"))}
+			countNoun(unformatted, "file needs", "files need"))}
 	}
 	return nil
 }

@@ -35,7 +35,7 @@ func (g *graphCmd) Run(c *cli) error {
 	if err != nil {
 		return err
 	}
-	plan, err := graph.MakePlan(l.graph, st, opts)
+	plan, _, err := makePlan(l.graph, st, opts)
 	if err != nil {
 		return &exitError{code: exitFailure, err: err}
 	}

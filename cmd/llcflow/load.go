@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -81,7 +82,7 @@ func describeErrors(diags hcl.Diagnostics) string {
 	case inFiles < n:
 		where = "in the HCL files and the variable values"
 	}
-	return plural(n, "error", "errors") + " " + where
+	return countNoun(n, "error", "errors") + " " + where
 }
 
 // graphDiagnostics turns the problems between connected nodes into error
@@ -166,4 +167,40 @@ func (c *cli) openStore() (*store.Store, error) {
 		return nil, &exitError{code: exitFailure, err: err}
 	}
 	return st, nil
+}
+
+// makePlan plans the graph against a snapshot of the store, which reads
+// the store's directories and index once instead of once per node.
+func makePlan(g *graph.Graph, st *store.Store, opts graph.PlanOptions) (*graph.Plan, graph.Lookup, error) {
+	snap, err := st.Snapshot()
+	if err != nil {
+		return nil, nil, err
+	}
+	plan, err := graph.MakePlan(g, snap, opts)
+	return plan, snap, err
+}
+
+// planningGCPercent is the GOGC value while a workflow is loaded and
+// planned, and planningMemoryLimit the soft memory limit then.
+const (
+	planningGCPercent   = 400
+	planningMemoryLimit = 1 << 30
+)
+
+// relaxGC lets the heap grow to five times the live data, up to 1 GiB,
+// while a workflow is loaded and planned, which allocates many short-lived
+// values: for 100,000 nodes that cut the CPU time by about a quarter, at
+// 0.5 GB of memory instead of 0.35 GB. The returned function restores the
+// previous settings. GOGC or GOMEMLIMIT in the environment leave the
+// settings alone.
+func relaxGC() (restore func()) {
+	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
+		return func() {}
+	}
+	percent := debug.SetGCPercent(planningGCPercent)
+	limit := debug.SetMemoryLimit(planningMemoryLimit)
+	return func() {
+		debug.SetGCPercent(percent)
+		debug.SetMemoryLimit(limit)
+	}
 }

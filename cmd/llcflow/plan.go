@@ -68,6 +68,7 @@ func (p *planCmd) Run(c *cli) error {
 	if err != nil {
 		return err
 	}
+	defer relaxGC()()
 	l, err := p.load(c, p.JSON)
 	if err != nil {
 		return err
@@ -76,14 +77,14 @@ func (p *planCmd) Run(c *cli) error {
 	if err != nil {
 		return err
 	}
-	plan, err := graph.MakePlan(l.graph, st, opts)
+	plan, look, err := makePlan(l.graph, st, opts)
 	if err != nil {
 		return &exitError{code: exitFailure, err: err}
 	}
 
 	switch {
 	case len(explain) > 0:
-		err = printExplanations(os.Stdout, plan, st, explain, p.JSON)
+		err = printExplanations(os.Stdout, plan, look, explain, p.JSON)
 	case p.JSON:
 		err = printPlanJSON(os.Stdout, plan, p.Summary)
 	case p.Summary:
@@ -205,7 +206,7 @@ func summaryLine(s graph.Summary) string {
 	line := "Plan: " + strings.Join(parts, ", ") + "."
 	if s.Shared > 0 {
 		line += fmt.Sprintf(" %s the run of another address and are counted once.",
-			plural(s.Shared, "node shares", "nodes share"))
+			countNoun(s.Shared, "node shares", "nodes share"))
 	}
 	return line
 }

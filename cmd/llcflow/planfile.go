@@ -227,7 +227,7 @@ func (sp *savedPlan) plan(c *cli, st *store.Store, asJSON bool) (*loaded, *graph
 	if err != nil {
 		return nil, nil, err
 	}
-	plan, err := graph.MakePlan(g, st, opts)
+	plan, _, err := makePlan(g, st, opts)
 	if err != nil {
 		return nil, nil, err
 	}

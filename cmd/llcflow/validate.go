@@ -39,10 +39,10 @@ func (v *validateCmd) Run(c *cli) error {
 	for i, t := range types {
 		parts[i] = fmt.Sprintf("%d %s", counts[t], t)
 	}
-	nodes := plural(len(l.graph.Nodes), "node", "nodes")
+	nodes := countNoun(len(l.graph.Nodes), "node", "nodes")
 	if len(parts) > 0 {
 		nodes += " (" + strings.Join(parts, ", ") + ")"
 	}
-	fmt.Fprintf(os.Stdout, "Valid: %s from %s.\n", nodes, plural(len(l.workflow.Paths), "file", "files"))
+	fmt.Fprintf(os.Stdout, "Valid: %s from %s.\n", nodes, countNoun(len(l.workflow.Paths), "file", "files"))
 	return nil
 }

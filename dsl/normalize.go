@@ -1,0 +1,117 @@
+package dsl
+
+import (
+	"github.com/llcflow/llcflow/graph"
+)
+
+// normalizeKey identifies one call of Registry.Normalize: the block and the
+// canonical encoding of its evaluated attributes, with each reference
+// replaced by its block type.
+type normalizeKey struct {
+	item  *item
+	attrs string
+}
+
+// normalized is the result of one call of Registry.Normalize that found no
+// errors.
+type normalized struct {
+	params map[string]any
+}
+
+// reuseAcrossInstances turns on the reuse of Normalize results and of
+// constant attribute values across the instances of a block; tests turn it
+// off to compare.
+var reuseAcrossInstances = true
+
+// refMarker stands for a reference in a normalizeKey. The NUL byte keeps it
+// apart from any attribute value that an HCL file can write.
+const refMarker = "\x00ref"
+
+// normalize calls Registry.Normalize once per block and distinct attribute
+// values. The instances of a swept block often differ only in the nodes
+// they reference, and for them the result of the first call is reused with
+// each reference put back, which saves most of the loading time of large
+// sweeps. Normalize must then depend on a reference only through its type,
+// which Registry's contract lets it see.
+func (l *loader) normalize(reg Registry, it *item, attrs map[string]any) (map[string]any, []FieldError) {
+	if !reuseAcrossInstances {
+		return reg.Normalize(it.typ, it.kind, attrs)
+	}
+	key, ok := normalizeKey{item: it}, true
+	if !sameAttrsAcrossInstances(it) {
+		key, ok = normalizeKeyOf(it, attrs)
+	}
+	if !ok {
+		return reg.Normalize(it.typ, it.kind, attrs)
+	}
+	if l.normalizeCache == nil {
+		l.normalizeCache = map[normalizeKey]normalized{}
+	}
+	cached, hit := l.normalizeCache[key]
+	if !hit {
+		// Field errors may quote a reference's address, so only results
+		// without errors are reused.
+		params, errs := reg.Normalize(it.typ, it.kind, attrs)
+		if len(errs) == 0 {
+			l.normalizeCache[key] = normalized{params: params}
+		}
+		return params, errs
+	}
+	params, ok := withRefs(cached.params, attrs)
+	if !ok {
+		return reg.Normalize(it.typ, it.kind, attrs)
+	}
+	return params, nil
+}
+
+// sameAttrsAcrossInstances reports whether every instance of a block has
+// the same attribute values apart from its references to dataset, erm and
+// target blocks: its expressions refer to nothing but variables and such
+// blocks. The key of such a block needs no encoding of its values.
+func sameAttrsAcrossInstances(it *item) bool {
+	for _, r := range it.refs {
+		switch r.root {
+		case "var", "dataset", "erm", "target":
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// normalizeKeyOf encodes the attributes with references replaced by their
+// block type. It returns false for values that have no canonical encoding.
+func normalizeKeyOf(it *item, attrs map[string]any) (normalizeKey, bool) {
+	plain := make(map[string]any, len(attrs))
+	for name, v := range attrs {
+		if ref, isRef := v.(Ref); isRef {
+			v = map[string]any{refMarker: ref.Type}
+		}
+		plain[name] = v
+	}
+	data, err := graph.Canonical(plain)
+	if err != nil {
+		return normalizeKey{}, false
+	}
+	return normalizeKey{item: it, attrs: string(data)}, true
+}
+
+// withRefs returns a copy of the top level of params in which every
+// reference is replaced by the reference under the same attribute in
+// attrs. It returns false when attrs has no reference there. Nested lists
+// and objects are shared with the cached result, and so with every instance
+// that reuses it: parameters are read-only once the DSL returns them.
+func withRefs(params, attrs map[string]any) (map[string]any, bool) {
+	out := make(map[string]any, len(params))
+	for name, v := range params {
+		if _, isRef := v.(Ref); isRef {
+			ref, ok := attrs[name].(Ref)
+			if !ok {
+				return nil, false
+			}
+			v = ref
+		}
+		out[name] = v
+	}
+	return out, true
+}
