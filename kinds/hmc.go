@@ -82,8 +82,8 @@ func (p mclmcParams) tuningSteps() int {
 // common returns the samplers.Common of a node.
 func (p samplerParams) common(rc *RunContext, nBeta float64, totalSteps int) samplers.Common {
 	return samplers.Common{
-		Chains: p.Chains, NBeta: nBeta, Gamma: p.Gamma, InitNoise: p.InitNoise,
-		Seed: rc.Key, Parallel: rc.Threads,
+		Chains: p.Chains, NBeta: nBeta, Gamma: p.Gamma, WeightDecay: p.WeightDecay,
+		InitNoise: p.InitNoise, Seed: rc.Key, Parallel: rc.Threads,
 		Progress: chainProgress(rc, p.Chains, float64(p.Chains*totalSteps)),
 	}
 }
@@ -108,11 +108,13 @@ func runHMC(ctx context.Context, rc *RunContext) error {
 	}
 	fmt.Fprintf(rc.Log, "hmc: d = %d, n = %d, nβ = %g, γ = %g, %d chains × %d draws after %d warmup, %d leapfrog steps\n",
 		in.d, in.n, nBeta, p.Gamma, p.Chains, p.Draws, p.Warmup, p.LeapfrogSteps)
+	logWeightDecay(rc, p.samplerParams)
 	run, err := samplers.HMC(ctx, in.pot, in.wStar, cfg)
 	if err != nil {
 		return err
 	}
-	return writeSamplerOutputs(rc, samplerOutput{kind: "hmc", in: in, bounds: p.Bounds}, run)
+	out := samplerOutput{kind: "hmc", in: in, bounds: p.Bounds, weightDecay: p.WeightDecay}
+	return writeSamplerOutputs(rc, out, run)
 }
 
 func runMCLMC(ctx context.Context, rc *RunContext) error {
@@ -138,11 +140,12 @@ func runMCLMC(ctx context.Context, rc *RunContext) error {
 	}
 	fmt.Fprintf(rc.Log, "mclmc: d = %d, n = %d, nβ = %g, γ = %g, %s integrator, %d chains × %d draws\n",
 		in.d, in.n, nBeta, p.Gamma, p.Integrator, p.Chains, p.Draws)
+	logWeightDecay(rc, p.samplerParams)
 	run, err := samplers.MCLMC(ctx, in.pot, in.wStar, cfg)
 	if err != nil {
 		return err
 	}
-	out := samplerOutput{kind: "mclmc", in: in, bounds: p.Bounds}
+	out := samplerOutput{kind: "mclmc", in: in, bounds: p.Bounds, weightDecay: p.WeightDecay}
 	if p.StepSize == 0 {
 		out.energyVar = p.EnergyVar
 	}

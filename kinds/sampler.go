@@ -31,6 +31,7 @@ func commonSamplerAttrs() []Attr {
 		{Name: "target", Type: NodeRef, RefType: "target", Optional: true, Doc: "an analytic potential to sample, target.NAME (instead of erm)"},
 		atLeast(Attr{Name: "chains", Type: Int, Default: 4.0, Doc: "independent chains"}, 1),
 		nonNegative(Attr{Name: "gamma", Type: Number, Default: 1.0, Doc: "localization strength γ"}),
+		nonNegative(Attr{Name: "weight_decay", Type: Number, Optional: true, Doc: "α of the Gaussian prior (α/2)·‖w‖² at the origin, added to −log π as it is, not scaled by nβ like the erm's weight_decay (default 0)"}),
 		positive(Attr{Name: "beta0", Type: Number, Default: 1.0, Doc: "nβ = beta0·n/log n unless n_beta is set"}),
 		positive(Attr{Name: "n_beta", Type: Number, Optional: true, Doc: "nβ, overriding beta0"}),
 		nonNegative(Attr{Name: "init_noise", Type: Number, Default: 0.001, Doc: "standard deviation of the noise added to w* to start each chain"}),
@@ -59,12 +60,14 @@ func init() {
 }
 
 type samplerParams struct {
-	Chains    int       `json:"chains"`
-	Gamma     float64   `json:"gamma"`
-	Beta0     float64   `json:"beta0"`
-	NBeta     *float64  `json:"n_beta"`
-	InitNoise float64   `json:"init_noise"`
-	Bounds    []float64 `json:"bounds"`
+	Chains int     `json:"chains"`
+	Gamma  float64 `json:"gamma"`
+	// WeightDecay is α, 0 when weight_decay is absent.
+	WeightDecay float64   `json:"weight_decay"`
+	Beta0       float64   `json:"beta0"`
+	NBeta       *float64  `json:"n_beta"`
+	InitNoise   float64   `json:"init_noise"`
+	Bounds      []float64 `json:"bounds"`
 }
 
 type sgldParams struct {
@@ -78,8 +81,10 @@ type sgldParams struct {
 }
 
 // checkSamplerInput requires exactly one of erm and target, and bounds of
-// the form [lower, upper] when they are given.
+// the form [lower, upper] when they are given. It drops weight_decay = 0,
+// so that the key is the one of a sampler without weight_decay.
 func checkSamplerInput(params map[string]any) []dsl.FieldError {
+	dropValue(params, "weight_decay", 0.0)
 	_, hasERM := params["erm"]
 	_, hasTarget := params["target"]
 	if bounds, ok := params["bounds"].([]any); ok {
@@ -216,8 +221,8 @@ func runSGLD(ctx context.Context, rc *RunContext) error {
 	total := float64(p.Chains * (p.Warmup + p.Steps))
 	cfg := samplers.SGLDConfig{
 		Common: samplers.Common{
-			Chains: p.Chains, NBeta: nBeta, Gamma: p.Gamma, InitNoise: p.InitNoise,
-			Seed: rc.Key, Parallel: rc.Threads,
+			Chains: p.Chains, NBeta: nBeta, Gamma: p.Gamma, WeightDecay: p.WeightDecay,
+			InitNoise: p.InitNoise, Seed: rc.Key, Parallel: rc.Threads,
 			Progress: chainProgress(rc, p.Chains, total),
 		},
 		StepSize: p.StepSize, BatchSize: p.BatchSize, Warmup: p.Warmup, Steps: p.Steps,
@@ -225,6 +230,7 @@ func runSGLD(ctx context.Context, rc *RunContext) error {
 	}
 	fmt.Fprintf(rc.Log, "sgld: d = %d, n = %d, nβ = %g, γ = %g, ε = %g, %d chains × %d steps after %d warmup\n",
 		in.d, in.n, nBeta, p.Gamma, p.StepSize, p.Chains, p.Steps, p.Warmup)
+	logWeightDecay(rc, p.samplerParams)
 	cfg.Stop = rc.Stop
 	var resume samplers.SGLDCheckpoint
 	resumed, err := loadCheckpoint(rc, "sgld", &resume)
@@ -249,7 +255,17 @@ func runSGLD(ctx context.Context, rc *RunContext) error {
 	if p.Precond == "none" {
 		eps = p.StepSize
 	}
-	return writeSamplerOutputs(rc, samplerOutput{kind: "sgld", in: in, sgldEps: eps, bounds: p.Bounds}, run)
+	out := samplerOutput{kind: "sgld", in: in, sgldEps: eps, bounds: p.Bounds,
+		weightDecay: p.WeightDecay}
+	return writeSamplerOutputs(rc, out, run)
+}
+
+// logWeightDecay logs α when it is set. Runs without weight decay keep
+// their log lines.
+func logWeightDecay(rc *RunContext, p samplerParams) {
+	if p.WeightDecay > 0 {
+		fmt.Fprintf(rc.Log, "weight decay α = %g\n", p.WeightDecay)
+	}
 }
 
 // chainProgress turns per-chain step counts into node progress.
@@ -278,21 +294,24 @@ func chainProgress(rc *RunContext, chains int, total float64) func(chain, done, 
 // provenance.json's wall_seconds as ess_bulk/wall_seconds and
 // llc_se²·wall_seconds (samplers.NewEfficiency).
 type samplerResult struct {
-	Kind       string  `json:"kind"`
-	FamilyID   string  `json:"family_id"`
-	D          int     `json:"d"`
-	N          int     `json:"n"`
-	NBeta      float64 `json:"n_beta"`
-	Gamma      float64 `json:"gamma"`
-	Chains     int     `json:"chains"`
-	Draws      int     `json:"draws"`
-	LossStar   any     `json:"loss_star"`
-	LLCMean    any     `json:"llc_mean"`
-	LLCSE      any     `json:"llc_se"`
-	ChainMeans []any   `json:"chain_means"`
-	ESSBulk    any     `json:"ess_bulk"`
-	ESSTail    any     `json:"ess_tail"`
-	RHat       any     `json:"rhat"`
+	Kind     string  `json:"kind"`
+	FamilyID string  `json:"family_id"`
+	D        int     `json:"d"`
+	N        int     `json:"n"`
+	NBeta    float64 `json:"n_beta"`
+	Gamma    float64 `json:"gamma"`
+	// WeightDecay is α, omitted at 0 so that results without it keep
+	// their bytes.
+	WeightDecay float64 `json:"weight_decay,omitempty"`
+	Chains      int     `json:"chains"`
+	Draws       int     `json:"draws"`
+	LossStar    any     `json:"loss_star"`
+	LLCMean     any     `json:"llc_mean"`
+	LLCSE       any     `json:"llc_se"`
+	ChainMeans  []any   `json:"chain_means"`
+	ESSBulk     any     `json:"ess_bulk"`
+	ESSTail     any     `json:"ess_tail"`
+	RHat        any     `json:"rhat"`
 	// ESSMean is the ESS of the plain mean, and LLCSEMean = sd/√ESSMean
 	// the more cautious standard error that goes with it.
 	ESSMean   any `json:"ess_mean"`
@@ -330,6 +349,8 @@ type samplerOutput struct {
 	bounds  []float64
 	// energyVar is MCLMC's tuning target for E[ΔE²]/d, 0 for the others.
 	energyVar float64
+	// weightDecay is the sampler's α.
+	weightDecay float64
 }
 
 // writeSamplerOutputs writes trace.csv and result.json.
@@ -351,14 +372,15 @@ func writeSamplerOutputs(rc *RunContext, out samplerOutput, run *samplers.Run) e
 		lambdaTrue = finite(*in.lambdaTrue)
 	}
 	if in.target != nil {
-		if v, ok := exactLLC(in.target.Kind, in.target.Params, run.NBeta, run.Gamma, out.sgldEps); ok && out.bounds == nil {
+		if v, ok := exactLLC(in.target.Kind, in.target.Params, run.NBeta, run.Gamma, out.weightDecay, out.sgldEps); ok && out.bounds == nil {
 			lambdaExact = finite(v)
 		}
 	}
 	res := samplerResult{
 		LambdaTrue: lambdaTrue, LambdaExact: lambdaExact,
 		Kind: out.kind, FamilyID: in.runID, D: in.d, N: in.n, NBeta: run.NBeta, Gamma: run.Gamma,
-		Chains: len(run.Chains), Draws: est.Draws, LossStar: finite(run.LossStar),
+		WeightDecay: out.weightDecay,
+		Chains:      len(run.Chains), Draws: est.Draws, LossStar: finite(run.LossStar),
 		LLCMean: finite(est.LLCMean), LLCSE: finite(est.LLCSE), ChainMeans: finiteSlice(est.ChainMeans),
 		ESSBulk: finite(est.ESSBulk), ESSTail: finite(est.ESSTail), RHat: finite(est.RHat),
 		ESSMean: finite(est.ESSMean), LLCSEMean: finite(est.LLCSE * math.Sqrt(est.ESSBulk/est.ESSMean)),

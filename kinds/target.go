@@ -159,18 +159,19 @@ func buildTarget(kind string, p targetParams) (targets.Target, float64, int, err
 }
 
 // exactLLC returns the exact finite-nβ value λ̂(c) of a target, when one is
-// known for this sampler setting: quadratic targets for every γ (with the
-// SGLD step-size bias when eps > 0), radial and monomial targets with a flat
-// prior (γ = 0).
-func exactLLC(kind string, p targetParams, c, gamma, sgldEps float64) (float64, bool) {
+// known for this sampler setting: quadratic targets for every γ and weight
+// decay α (with the SGLD step-size bias when eps > 0), radial and monomial
+// targets with a flat prior (γ = α = 0). A quadratic target has w* = 0, so
+// the posterior precision is c·h_i + γ + α and α acts as extra γ.
+func exactLLC(kind string, p targetParams, c, gamma, alpha, sgldEps float64) (float64, bool) {
 	switch kind {
 	case "quadratic":
 		if sgldEps > 0 {
-			return targets.ExactSGLDQuadratic(p.Eigenvalues, c, gamma, sgldEps), true
+			return targets.ExactSGLDQuadratic(p.Eigenvalues, c, gamma+alpha, sgldEps), true
 		}
-		return targets.ExactQuadratic(p.Eigenvalues, c, gamma), true
+		return targets.ExactQuadratic(p.Eigenvalues, c, gamma+alpha), true
 	case "radial":
-		if gamma == 0 {
+		if gamma == 0 && alpha == 0 {
 			return float64(p.Dim) / float64(2*p.Power), true
 		}
 	case "monomial":
@@ -180,7 +181,7 @@ func exactLLC(kind string, p targetParams, c, gamma, sgldEps float64) (float64, 
 				positive++
 			}
 		}
-		if gamma == 0 && positive <= 3 {
+		if gamma == 0 && alpha == 0 && positive <= 3 {
 			return targets.ExactMonomial(p.Exponents, c, p.Bounds[0], p.Bounds[1]), true
 		}
 	}
