@@ -318,7 +318,7 @@ type samplerResult struct {
 	LLCSEMean any `json:"llc_se_mean"`
 	// LambdaTrue is the asymptotic λ of the input, when known, with its
 	// multiplicity m (null when unknown), and LambdaExact the exact value
-	// at this nβ and γ, known for quadratic, radial and monomial targets.
+	// at this nβ, γ and α, known for quadratic, radial and monomial targets.
 	LambdaTrue         any           `json:"lambda_true"`
 	LambdaMultiplicity any           `json:"lambda_multiplicity"`
 	LambdaExact        any           `json:"lambda_exact"`
