@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/llcflow/llcflow/report"
+	"github.com/llcflow/llcflow/samplers"
 )
 
 // Plot nodes draw the figures of finished sampler runs into their own run
@@ -75,6 +76,14 @@ func runPlotSampler(ctx context.Context, rc *RunContext) error {
 	return writeFigures(ctx, rc, "sampler", figs)
 }
 
+// Efficiency is samplers.NewEfficiency in the form report.Derive takes,
+// so that the report's ESS per second and work-normalized variances come
+// from the same formula as the ess_per_fde and wnv_fde of result.json.
+func Efficiency(essBulk, llcSE, work float64) (essPerWork, wnv float64) {
+	e := samplers.NewEfficiency(samplers.Estimate{ESSBulk: essBulk, LLCSE: llcSE}, work)
+	return e.ESSPerWork, e.WNV
+}
+
 // sweepRun is one entry of a sweep plot node's runs parameter.
 type sweepRun struct {
 	// Address is the sampler node's address, which is also its input role.
@@ -105,7 +114,7 @@ func runPlotSweep(ctx context.Context, rc *RunContext) error {
 		if err != nil {
 			return err
 		}
-		m := report.Derive(sum, run.WallSeconds)
+		m := report.Derive(sum, run.WallSeconds, Efficiency)
 		sweep.Rows = append(sweep.Rows, report.SweepRow{
 			Address: run.Address, Sampler: run.Sampler, Kind: sum.Kind,
 			FamilyID: sum.FamilyID, Family: run.Family, Axes: run.Axes, D: sum.D,

@@ -17,6 +17,12 @@ type Page struct {
 	// Columns and Rows are the results table, one row per sampler run.
 	Columns []string
 	Rows    []PageRow
+	// Legend lists the flag codes that the rows raise, with their
+	// meanings as the messages.
+	Legend []Flag
+	// Notes are sentences shown under the results table, such as the
+	// number of sampler nodes without a result.
+	Notes []string
 	// Errors are the failed nodes.
 	Errors    []PageError
 	Downloads []Link
@@ -87,6 +93,9 @@ figure { display: inline-block; margin: 0.5em; vertical-align: top; max-width: 4
 figure img { max-width: 100%; border: 1px solid #ddd; }
 figcaption { font-size: 0.85em; color: #555; }
 pre { white-space: pre-wrap; margin: 0; }
+#legend dt { float: left; clear: left; margin-right: 0.5em; }
+#legend dd { margin: 0 0 0.3em 0; font-size: 0.9em; }
+.note { color: #8a4b00; }
 `
 
 var indexTemplate = template.Must(template.New("index").Parse(`<!DOCTYPE html>
@@ -113,10 +122,15 @@ var indexTemplate = template.Must(template.New("index").Parse(`<!DOCTYPE html>
 </tr>
 {{end}}</tbody>
 </table>
-<p>Hover over a flag for its reason.
+{{if .Legend}}<dl id="legend">
+{{range .Legend}}<dt><span class="flag">{{.Code}}</span></dt><dd>{{.Message}}</dd>
+{{end}}</dl>
+{{end}}<p>Hover over a flag for its reason.
 {{range .Downloads}} <a href="{{.Href}}">{{.Text}}</a>{{end}}</p>
 {{else}}
 <p>No sampler results yet; run <code>llcflow apply</code> first.</p>
+{{end}}
+{{range .Notes}}<p class="note">{{.}}</p>
 {{end}}
 {{if .Errors}}
 <h2 id="errors-heading">Failed nodes</h2>

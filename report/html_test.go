@@ -17,6 +17,8 @@ func samplePage() *Page {
 				Flags: []Flag{{Code: "rhat", Message: "R̂ = 1.03 exceeds 1.01"}}},
 			{Address: "sampler.sgld[seed=1]", Link: "pages/bb.html", Cells: []string{"<b>11</b>"}},
 		},
+		Legend:    []Flag{{Code: "rhat", Message: "R̂ above 1.01"}},
+		Notes:     []string{"2 sampler nodes have no result yet (run llcflow apply); llcflow results lists them."},
 		Errors:    []PageError{{Address: "erm.fit", Stage: "erm", Error: "step 3: NaN", Log: "runs/failed/x/log.txt"}},
 		Downloads: []Link{{Text: "results.csv", Href: "results.csv"}},
 		Figures:   []PageFigure{{Title: "LLC against width", Caption: "c", PNG: "plots/p/llc.png", SVG: "plots/p/llc.svg"}},
@@ -33,6 +35,7 @@ func TestWriteIndex(t *testing.T) {
 		`<table id="results">`, `<table id="errors">`, `<img src="plots/p/llc.png"`,
 		`href="pages/aa.html"`, `class="flagged"`, `title="R̂ = 1.03 exceeds 1.01"`,
 		"Plan: 0 to run, 6 cached.", "&lt;b&gt;11&lt;/b&gt;",
+		`<dl id="legend">`, "<dd>R̂ above 1.01</dd>", "2 sampler nodes have no result yet",
 	} {
 		if !strings.Contains(html, want) {
 			t.Errorf("index.html lacks %q", want)

@@ -37,12 +37,25 @@ type Summary struct {
 	Stats      map[string]*float64   `json:"stats"`
 	ChainStats []map[string]*float64 `json:"chain_stats"`
 
-	// Efficiency numbers that newer samplers write themselves. Derive
-	// computes the ones that are nil from the wall time and the work.
-	ESSPerSecond *float64 `json:"ess_per_second"`
-	ESSPerFDE    *float64 `json:"ess_per_fde"`
-	WNVTime      *float64 `json:"wnv_time"`
-	WNVFDE       *float64 `json:"wnv_fde"`
+	// LambdaMultiplicity is the multiplicity m of LambdaTrue, nil when
+	// unknown.
+	LambdaMultiplicity *float64 `json:"lambda_multiplicity"`
+	// ESSMean is the ESS of the plain mean of the LLC draws, and LLCSEMean
+	// the more cautious standard error sd/√ESSMean that goes with it.
+	ESSMean   *float64 `json:"ess_mean"`
+	LLCSEMean *float64 `json:"llc_se_mean"`
+
+	// ESSPerFDE and WNVFDE are the sampler's efficiency per FDE, warmup
+	// and tuning included, and the _sampling variants per FDE of the
+	// recorded steps only. Derive computes ESSPerFDE and WNVFDE from the
+	// work when a result lacks them. The efficiency per second is never
+	// stored, because the wall time is provenance, not a result.
+	ESSPerFDE         *float64 `json:"ess_per_fde"`
+	WNVFDE            *float64 `json:"wnv_fde"`
+	ESSPerFDESampling *float64 `json:"ess_per_fde_sampling"`
+	WNVFDESampling    *float64 `json:"wnv_fde_sampling"`
+	// Warnings are the health checks that the sampler failed, in words.
+	Warnings []string `json:"warnings"`
 	// CheckpointStep is the training step of the erm checkpoint that the
 	// sampler ran at, for runs along a training trajectory.
 	CheckpointStep *float64 `json:"checkpoint_step"`

@@ -75,8 +75,8 @@ func (r *reportCmd) Run(c *cli) error {
 	if err != nil {
 		return &exitError{code: exitFailure, err: err}
 	}
-	rows, errs := collectResults(l, st, nil)
-	nodes, err := plotNodes(l, st, rows, r.Redraw)
+	set := collectResultSet(l, st, nil)
+	nodes, err := plotNodes(l, st, set.rows, r.Redraw)
 	if err != nil {
 		return &exitError{code: exitFailure, err: err}
 	}
@@ -92,7 +92,7 @@ func (r *reportCmd) Run(c *cli) error {
 		return &exitError{code: exitFailure, err: fmt.Errorf("interrupted while drawing plots; run report again to finish")}
 	}
 
-	w := reportWriter{dir: r.Out, store: st, loaded: l, rows: rows, errs: errs, nodes: nodes,
+	w := reportWriter{dir: r.Out, store: st, loaded: l, rows: set.rows, errs: set.errs, pending: set.pending, nodes: nodes,
 		sources: l.workflow.Paths, plan: summaryLine(plan.Summary)}
 	if len(w.sources) == 0 {
 		w.sources = r.Paths
@@ -102,7 +102,7 @@ func (r *reportCmd) Run(c *cli) error {
 	}
 	drawn, cached, failed := countPlots(nodes)
 	fmt.Printf("Wrote %s: %d sampler runs, %d failed nodes; plot nodes: %d drawn, %d cached, %d failed.\n",
-		filepath.Join(r.Out, "index.html"), len(rows), len(errs), drawn, cached, failed)
+		filepath.Join(r.Out, "index.html"), len(set.rows), len(set.errs), drawn, cached, failed)
 	if failed > 0 {
 		return &exitError{code: exitFailure, err: fmt.Errorf("%d plot nodes failed; their errors are in the report's failed nodes", failed)}
 	}
@@ -252,6 +252,7 @@ type reportWriter struct {
 	loaded  *loaded
 	rows    []resultRow
 	errs    []errorRow
+	pending []pendingRow
 	nodes   []*plotNode
 	sources []string
 	plan    string
@@ -314,7 +315,7 @@ func (w *reportWriter) copyFigures(pn *plotNode) error {
 func (w *reportWriter) writeTables() error {
 	for _, format := range []string{"csv", "parquet"} {
 		var buf bytes.Buffer
-		if err := writeResults(&buf, format, w.loaded, w.rows, w.errs); err != nil {
+		if err := writeResults(&buf, format, w.loaded, resultSet{rows: w.rows, errs: w.errs}); err != nil {
 			return fmt.Errorf("write results.%s: %w", format, err)
 		}
 		if err := os.WriteFile(filepath.Join(w.dir, "results."+format), buf.Bytes(), 0o644); err != nil {
@@ -406,6 +407,10 @@ func (w *reportWriter) writeIndex() error {
 	drawn, cached, failed := countPlots(w.nodes)
 	page.Plots = fmt.Sprintf("Plot nodes: %d drawn, %d cached, %d failed.", drawn, cached, failed)
 	page.Columns, page.Rows = w.pageTable()
+	page.Legend = flagLegend(w.rows)
+	if n := len(w.pending); n > 0 {
+		page.Notes = append(page.Notes, pendingSentence(n)+"; llcflow results lists them.")
+	}
 	for _, e := range w.errs {
 		page.Errors = append(page.Errors, report.PageError{Address: e.Address, Stage: e.Stage, Error: e.Error, Log: e.LogPath})
 	}
@@ -438,12 +443,13 @@ func plotError(pn *plotNode) report.PageError {
 func (w *reportWriter) pageTable() ([]string, []report.PageRow) {
 	axes := differingAxes(w.loaded, w.rows)
 	known := knownLambda(w.rows)
-	cols := append([]string{"address"}, axes...)
-	cols = append(cols, "llc", "se")
+	values := []string{"llc", "se"}
 	if known {
-		cols = append(cols, "lambda_exact", "lambda_true")
+		values = append(values, "lambda_exact", "lambda_true")
 	}
-	cols = append(cols, "ess_bulk", "ess_tail", "r_hat", "acceptance", "divergences", "ess/s", "wall")
+	values = append(values, "ess_bulk", "ess_tail", "r_hat", "acceptance", "divergences", "ess/s", "wall")
+	cols := append([]string{"address"}, axisHeaders(axes, append([]string{"address", "flags"}, values...))...)
+	cols = append(cols, values...)
 	var rows []report.PageRow
 	for _, r := range w.rows {
 		var cells []string

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -14,6 +15,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/llcflow/llcflow/graph"
+	"github.com/llcflow/llcflow/kinds"
 	"github.com/llcflow/llcflow/report"
 	"github.com/llcflow/llcflow/store"
 )
@@ -26,21 +28,39 @@ type resultsCmd struct {
 	loadFlags
 	Format string `help:"Output format: table, csv, parquet or json." default:"table" enum:"table,csv,parquet,json"`
 	Out    string `help:"Write to this file instead of standard output." type:"path"`
+	Errors string `help:"Also write the failed nodes as CSV to this file, with the columns address, run_id, stage, error and log_path." type:"path"`
 }
 
 func (r *resultsCmd) Help() string {
-	return `One row per sampler node that has a result in the store; failed nodes are
-listed separately with their stage, error and log. Example:
+	return `One row per sampler node that has a result in the store. Example:
 
   llcflow results examples/quick.hcl
-  llcflow results --format csv --out llc.csv examples/quick.hcl
+  llcflow results --format csv --out llc.csv --errors failed.csv examples/quick.hcl
   llcflow results --format parquet --out llc.parquet examples/quick.hcl
 
-The terminal table shows the sweep axes whose values differ across rows and
-the trust flags (rhat: R̂ > 1.01; low_ess: bulk or tail ESS below 100 per
-chain; divergences; sgld_accept: MALA acceptance more than 0.1 from 0.9;
-negative: a negative estimate). CSV and Parquet have one column per sweep
-axis, named axis.NAME, and the same columns as the JSON rows.
+The terminal table shows the sweep axes whose values differ across rows (as
+axis.NAME when NAME is also a column, such as llc) and the trust flags, with
+a legend of the flags raised under it:
+  rhat         R̂ > 1.01
+  low_ess      bulk or tail ESS below 100 per chain
+  divergences  HMC divergent transitions after warmup
+  energy_var   MCLMC energy-error variance far above its target
+  sgld_accept  MALA acceptance more than 0.1 from 0.9
+  below_star   more than half of the draws below L_n(w*)
+  not_minimum  the erm's gradient norm says w* is not a minimum
+  negative     a negative estimate
+  warning      another warning of the sampler
+The flags combine the sampler's own warnings (the warnings field) with the
+checks above. CSV and Parquet have one column per sweep axis, named
+axis.NAME, and the same columns as the JSON rows, with flags and warnings
+joined by ";".
+
+Sampler nodes without a result (never run, after a failed input, or with a
+corrupt run directory) are listed under the table and in the JSON pending
+list. Failed nodes are not rows: the terminal table lists them with their
+stage, error and log path, the JSON document in its errors list, and
+--errors FILE writes them as CSV with any format. With csv or parquet, a
+note on standard error counts the nodes that the rows leave out.
 Exit codes: 0 success, 1 failure, 2 usage error.`
 }
 
@@ -87,6 +107,22 @@ type resultRow struct {
 	// Flags are the trust flags: the reasons to doubt the estimate.
 	Flags []report.Flag `json:"flags"`
 
+	// LambdaMultiplicity is the multiplicity m of lambda_true, null when
+	// unknown. ESSMean and LLCSEMean are the ESS of the plain mean and
+	// the more cautious standard error sd/√ESSMean.
+	LambdaMultiplicity any `json:"lambda_multiplicity"`
+	ESSMean            any `json:"ess_mean"`
+	LLCSEMean          any `json:"llc_se_mean"`
+	// GradFDESampling is the FDE of the recorded steps only, and the
+	// _sampling efficiencies divide by it. LossEvals counts the full-data
+	// loss evaluations of the estimator.
+	GradFDESampling   any `json:"grad_fde_sampling"`
+	LossEvals         any `json:"loss_evals"`
+	ESSPerFDESampling any `json:"ess_per_fde_sampling"`
+	WNVFDESampling    any `json:"wnv_fde_sampling"`
+	// Warnings are the sampler's own health warnings from result.json.
+	Warnings []string `json:"warnings"`
+
 	node *graph.Node
 }
 
@@ -101,6 +137,29 @@ type errorRow struct {
 	LogPath string `json:"log_path"`
 }
 
+// pendingRow is a sampler node that has neither a result nor a failure of
+// its own in the store.
+type pendingRow struct {
+	Address string `json:"address"`
+	RunID   string `json:"run_id"`
+	// Status is "missing" (not run yet), "corrupt" (a run directory that
+	// fails validation) or "unreadable" (the store could not be read).
+	Status string `json:"status"`
+	// Detail is why: the failed input of a missing node, or what is
+	// wrong with the run directory. It is "" for a node not run yet.
+	Detail string `json:"detail"`
+
+	node *graph.Node
+}
+
+// resultSet is the sampler rows, failed nodes and pending sampler nodes
+// that the store contains for a graph.
+type resultSet struct {
+	rows    []resultRow
+	errs    []errorRow
+	pending []pendingRow
+}
+
 func (r *resultsCmd) Run(c *cli) error {
 	if r.Format == "parquet" && r.Out == "" && term.IsTerminal(int(os.Stdout.Fd())) {
 		return &exitError{code: exitUsage, err: fmt.Errorf("--format parquet writes binary data; give --out FILE or redirect standard output")}
@@ -113,51 +172,143 @@ func (r *resultsCmd) Run(c *cli) error {
 	if err != nil {
 		return err
 	}
-	rows, errs := collectResults(l, st, nil)
-	var w io.Writer = os.Stdout
-	if r.Out != "" {
-		f, err := os.Create(r.Out)
-		if err != nil {
-			return &exitError{code: exitFailure, err: fmt.Errorf("create %s: %w", r.Out, err)}
+
+	set := collectResultSet(l, st, nil)
+	if r.Errors != "" {
+		if err := writeFile(r.Errors, func(w io.Writer) error { return errorsTable(set.errs).WriteCSV(w) }); err != nil {
+			return &exitError{code: exitFailure, err: fmt.Errorf("write --errors file: %w", err)}
 		}
-		defer f.Close()
-		w = f
 	}
-	if err := writeResults(w, r.Format, l, rows, errs); err != nil {
+
+	write := func(w io.Writer) error { return writeResults(w, r.Format, l, set) }
+	if r.Out == "" {
+		err = write(os.Stdout)
+	} else {
+		err = writeFile(r.Out, write)
+	}
+	if err != nil {
 		return &exitError{code: exitFailure, err: fmt.Errorf("write results: %w", err)}
+	}
+
+	if r.Format == "csv" || r.Format == "parquet" {
+		printOmitted(os.Stderr, set, r.Errors != "")
 	}
 	return nil
 }
 
+// writeFile creates path and writes it with write.
+func writeFile(path string, write func(io.Writer) error) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// printOmitted notes the sampler nodes that CSV and Parquet rows leave
+// out: the pending ones and the failed ones.
+func printOmitted(w io.Writer, set resultSet, errorsWritten bool) {
+	if n := len(set.pending); n > 0 {
+		fmt.Fprintf(w, "note: %s; llcflow results lists them.\n", pendingSentence(n))
+	}
+	if n := len(set.errs); n > 0 {
+		where := "give --errors FILE to write them as CSV, or see llcflow results"
+		if errorsWritten {
+			where = "--errors wrote them"
+		}
+		fmt.Fprintf(w, "note: %s not in the rows; %s.\n", countPhrase(n, "failed node is", "failed nodes are"), where)
+	}
+}
+
+// countPhrase returns "1 " + one or "N " + many.
+func countPhrase(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
+
+func pendingSentence(n int) string {
+	return countPhrase(n, "sampler node has", "sampler nodes have") + " no result yet (run llcflow apply)"
+}
+
 // writeResults writes the rows in one of the --format formats. The json
-// and table formats also list the failed nodes.
-func writeResults(w io.Writer, format string, l *loaded, rows []resultRow, errs []errorRow) error {
+// and table formats also list the failed and the pending nodes.
+func writeResults(w io.Writer, format string, l *loaded, set resultSet) error {
 	switch format {
 	case "json":
-		doc := map[string]any{"format_version": resultsFormatVersion, "rows": rows, "errors": errs}
+		doc := map[string]any{"format_version": resultsFormatVersion, "rows": set.rows, "errors": set.errs,
+			"pending": set.pending}
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(doc)
 	case "csv":
-		return resultsTable(l, rows).WriteCSV(w)
+		return resultsTable(l, set.rows).WriteCSV(w)
 	case "parquet":
-		return resultsTable(l, rows).WriteParquet(w)
+		return resultsTable(l, set.rows).WriteParquet(w)
 	}
-	if len(rows) == 0 {
+	if len(set.rows) == 0 && len(set.pending) == 0 {
 		fmt.Fprintln(w, "No sampler results yet; run llcflow apply first.")
-	} else {
-		printResultsTable(w, l, rows)
+	} else if len(set.rows) > 0 {
+		printResultsTable(w, l, set.rows)
 	}
-	if len(errs) > 0 {
-		fmt.Fprintln(w, "\nFailed nodes:")
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "address\tstage\terror\tlog")
-		for _, e := range errs {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.Address, e.Stage, firstLine(e.Error), e.LogPath)
-		}
-		tw.Flush()
-	}
+	printPending(w, set.pending)
+	printErrors(w, set.errs)
 	return nil
+}
+
+// maxPendingListed bounds the pending nodes that the terminal lists, so
+// that a sweep not yet applied does not flood it.
+const maxPendingListed = 20
+
+func printPending(w io.Writer, pending []pendingRow) {
+	if len(pending) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\n%s:\n", pendingSentence(len(pending)))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, p := range pending[:min(len(pending), maxPendingListed)] {
+		detail := firstLine(p.Detail)
+		if detail == "" {
+			detail = "not run yet"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", p.Address, p.Status, detail)
+	}
+	tw.Flush()
+	if extra := len(pending) - maxPendingListed; extra > 0 {
+		fmt.Fprintf(w, "  and %d more; llcflow results --format json lists every one.\n", extra)
+	}
+}
+
+// printErrors writes the failed-nodes table: the first line of each error
+// and the path of the log, never the log itself.
+func printErrors(w io.Writer, errs []errorRow) {
+	if len(errs) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nFailed nodes:")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "address\tstage\terror\tlog")
+	for _, e := range errs {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.Address, e.Stage, firstLine(e.Error), e.LogPath)
+	}
+	tw.Flush()
+}
+
+// errorsTable returns the failed nodes as a table for --errors.
+func errorsTable(errs []errorRow) *report.Table {
+	t := &report.Table{}
+	for _, name := range []string{"address", "run_id", "stage", "error", "log_path"} {
+		t.Columns = append(t.Columns, report.Column{Name: name, Type: report.String})
+	}
+	for _, e := range errs {
+		t.AddRow(e.Address, e.RunID, e.Stage, e.Error, e.LogPath)
+	}
+	return t
 }
 
 func firstLine(s string) string {
@@ -171,6 +322,12 @@ func firstLine(s string) string {
 // of the plan's entries when plan is not nil), and the last failure of
 // every node of any type that has no valid run.
 func collectResults(l *loaded, st *store.Store, plan *graph.Plan) ([]resultRow, []errorRow) {
+	set := collectResultSet(l, st, plan)
+	return set.rows, set.errs
+}
+
+// collectResultSet is collectResults with the pending sampler nodes.
+func collectResultSet(l *loaded, st *store.Store, plan *graph.Plan) resultSet {
 	nodes := l.graph.Nodes
 	if plan != nil {
 		nodes = nil
@@ -178,32 +335,86 @@ func collectResults(l *loaded, st *store.Store, plan *graph.Plan) ([]resultRow, 
 			nodes = append(nodes, e.Node)
 		}
 	}
-	rows := []resultRow{}
-	errs := []errorRow{}
+	set := resultSet{rows: []resultRow{}, errs: []errorRow{}, pending: []pendingRow{}}
 	for _, n := range nodes {
-		status, _, err := st.Status(n.RunID, n.Key)
-		if err == nil && status == graph.Valid {
-			if n.Type != "sampler" {
+		status, detail, err := st.Status(n.RunID, n.Key)
+		switch {
+		case err != nil:
+			set.addPending(n, "unreadable", err.Error())
+		case status == graph.Valid:
+			set.addValid(st, n)
+		default:
+			if f, ok, err := st.Failure(n.RunID); err == nil && ok && f.Key == n.Key {
+				set.errs = append(set.errs, errorRow{Address: n.Address, RunID: n.RunID, Stage: f.Stage, Error: f.Error,
+					Log: f.Log, LogPath: st.FailureLog(n.RunID)})
 				continue
 			}
-			row, err := readResultRow(st, n)
-			if err != nil {
-				errs = append(errs, errorRow{Address: n.Address, RunID: n.RunID, Stage: "results", Error: err.Error(),
-					LogPath: filepath.Join(st.RunDir(n.RunID), "log.txt")})
-				continue
-			}
-			rows = append(rows, row)
-			continue
-		}
-		if f, ok, err := st.Failure(n.RunID); err == nil && ok && f.Key == n.Key {
-			errs = append(errs, errorRow{Address: n.Address, RunID: n.RunID, Stage: f.Stage, Error: f.Error,
-				Log: f.Log, LogPath: st.FailureLog(n.RunID)})
+			set.addPending(n, status.String(), detail)
 		}
 	}
-	return rows, errs
+	set.explainMissing()
+	return set
 }
 
-// readResultRow reads the result and provenance of a valid sampler run.
+// addValid adds the row of a valid sampler run, or an error row when its
+// result cannot be read.
+func (set *resultSet) addValid(st *store.Store, n *graph.Node) {
+	if n.Type != "sampler" {
+		return
+	}
+	row, err := readResultRow(st, n)
+	if err != nil {
+		set.errs = append(set.errs, errorRow{Address: n.Address, RunID: n.RunID, Stage: "results", Error: err.Error(),
+			LogPath: filepath.Join(st.RunDir(n.RunID), "log.txt")})
+		return
+	}
+	set.rows = append(set.rows, row)
+}
+
+func (set *resultSet) addPending(n *graph.Node, status, detail string) {
+	if n.Type == "sampler" {
+		set.pending = append(set.pending, pendingRow{Address: n.Address, RunID: n.RunID, Status: status, Detail: detail, node: n})
+	}
+}
+
+// explainMissing names, for each pending node not run yet, an input node
+// that failed, because apply runs nothing downstream of a failure.
+func (set *resultSet) explainMissing() {
+	failed := map[string]bool{}
+	for _, e := range set.errs {
+		failed[e.Address] = true
+	}
+	for i := range set.pending {
+		p := &set.pending[i]
+		if p.Status != graph.Missing.String() || p.Detail != "" {
+			continue
+		}
+		if address := failedInput(p.node, failed, map[*graph.Node]bool{}); address != "" {
+			p.Detail = "input " + address + " failed"
+		}
+	}
+}
+
+// failedInput returns the address of an input of n, direct or indirect,
+// that is in failed, or "".
+func failedInput(n *graph.Node, failed map[string]bool, seen map[*graph.Node]bool) string {
+	for _, in := range n.In {
+		if seen[in.Node] {
+			continue
+		}
+		seen[in.Node] = true
+		if failed[in.Node.Address] {
+			return in.Node.Address
+		}
+		if address := failedInput(in.Node, failed, seen); address != "" {
+			return address
+		}
+	}
+	return ""
+}
+
+// readResultRow reads the result and provenance of a valid sampler run,
+// and the result of the erm it ran on for the trust flags.
 func readResultRow(st *store.Store, n *graph.Node) (resultRow, error) {
 	var sum report.Summary
 	if err := st.ReadResult(n.RunID, &sum); err != nil {
@@ -213,7 +424,7 @@ func readResultRow(st *store.Store, n *graph.Node) (resultRow, error) {
 	if prov, err := st.ReadProvenance(n.RunID); err == nil {
 		wall = &prov.WallSeconds
 	}
-	m := report.Derive(&sum, wall)
+	m := report.Derive(&sum, wall, kinds.Efficiency)
 	row := resultRow{
 		Address: n.Address, RunID: n.RunID, FamilyID: sum.FamilyID, Sampler: n.Name, Kind: n.Kind,
 		Axes: map[string]any{}, D: sum.D, N: sum.N, NBeta: nullable(sum.NBeta), Gamma: nullable(sum.Gamma),
@@ -226,8 +437,13 @@ func readResultRow(st *store.Store, n *graph.Node) (resultRow, error) {
 		AcceptanceRate: nullable(m.AcceptanceRate), StepSize: nullable(m.StepSize),
 		Divergences: nullable(m.Divergences), FracBelowStar: nullable(m.FracBelowStar),
 		EnergyVar: nullable(m.EnergyVar), L: nullable(m.L),
-		Flags: report.CheckTrust(&sum, m),
-		node:  n,
+		Flags:              report.CheckTrust(&sum, m, readFamily(st, sum.FamilyID)),
+		LambdaMultiplicity: nullable(sum.LambdaMultiplicity),
+		ESSMean:            nullable(sum.ESSMean), LLCSEMean: nullable(sum.LLCSEMean),
+		GradFDESampling: nullable(sum.Work.GradFDESampling), LossEvals: nullable(sum.Work.LossEvals),
+		ESSPerFDESampling: nullable(sum.ESSPerFDESampling), WNVFDESampling: nullable(sum.WNVFDESampling),
+		Warnings: sum.Warnings,
+		node:     n,
 	}
 	for _, a := range n.Axes {
 		row.Axes[a.Name] = a.Value
@@ -236,7 +452,24 @@ func readResultRow(st *store.Store, n *graph.Node) (resultRow, error) {
 	if row.Flags == nil {
 		row.Flags = []report.Flag{}
 	}
+	if row.Warnings == nil {
+		row.Warnings = []string{}
+	}
 	return row, nil
+}
+
+// readFamily reads the result of the erm or target that a sampler ran
+// on, or returns nil when it is not in the store (gc may remove it while
+// the sampler run stays valid).
+func readFamily(st *store.Store, familyID string) *report.Family {
+	if store.CheckRunID(familyID) != nil {
+		return nil
+	}
+	var family report.Family
+	if err := st.ReadResult(familyID, &family); err != nil {
+		return nil
+	}
+	return &family
 }
 
 func nullable(f *float64) any {
@@ -326,18 +559,20 @@ func formatWall(v any) string {
 	return "-"
 }
 
-// printResultsTable writes the terminal table of estimates.
+// printResultsTable writes the terminal table of estimates and, when a
+// row has a trust flag, a legend of the flags raised.
 func printResultsTable(w io.Writer, l *loaded, rows []resultRow) {
 	axes := differingAxes(l, rows)
 	known := knownLambda(rows)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	header := []string{"address"}
-	header = append(header, axes...)
-	header = append(header, "llc", "se")
+	values := []string{"llc", "se"}
 	if known {
-		header = append(header, "lambda_exact", "lambda_true")
+		values = append(values, "lambda_exact", "lambda_true")
 	}
-	header = append(header, "chains", "ess", "r_hat", "wall", "flags")
+	values = append(values, "chains", "ess", "r_hat", "ess/s", "wall", "flags")
+	header := append([]string{"address"}, axisHeaders(axes, append([]string{"address"}, values...))...)
+	header = append(header, values...)
+
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, strings.Join(header, "\t"))
 	for _, r := range rows {
 		cells := []string{r.Address}
@@ -349,14 +584,61 @@ func printResultsTable(w io.Writer, l *loaded, rows []resultRow) {
 			cells = append(cells, fixed(r.LambdaExact, 4), fixed(r.LambdaTrue, 4))
 		}
 		cells = append(cells, strconv.Itoa(r.Chains), fixed(r.ESSBulk, 0), fixed(r.RHat, 3),
-			formatWall(r.WallSeconds), flagCodes(r.Flags))
+			general(r.ESSPerSecond), formatWall(r.WallSeconds), flagCodes(r.Flags))
 		fmt.Fprintln(tw, strings.Join(cells, "\t"))
+	}
+	tw.Flush()
+	printFlagLegend(w, rows)
+}
+
+// axisHeaders returns the column names of the sweep axes: the axis name,
+// or axis.NAME when NAME is also one of the other columns.
+func axisHeaders(axes, columns []string) []string {
+	names := make([]string, len(axes))
+	for i, a := range axes {
+		names[i] = a
+		if slices.Contains(columns, a) {
+			names[i] = "axis." + a
+		}
+	}
+	return names
+}
+
+// printFlagLegend writes the meaning of every flag code that a row raised.
+func printFlagLegend(w io.Writer, rows []resultRow) {
+	legend := flagLegend(rows)
+	if len(legend) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nFlags (llcflow results --format json gives each row's messages):")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, f := range legend {
+		fmt.Fprintf(tw, "  %s\t%s\n", f.Code, f.Message)
 	}
 	tw.Flush()
 }
 
+// flagLegend returns the flag codes that the rows raise, in the order of
+// report.FlagCodes, each with its meaning as the message.
+func flagLegend(rows []resultRow) []report.Flag {
+	raised := map[string]bool{}
+	for _, r := range rows {
+		for _, f := range r.Flags {
+			raised[f.Code] = true
+		}
+	}
+	var legend []report.Flag
+	for _, code := range report.FlagCodes() {
+		if raised[code] {
+			legend = append(legend, report.Flag{Code: code, Message: report.FlagMeaning(code)})
+		}
+	}
+	return legend
+}
+
 // resultsTable returns the rows as a table for CSV and Parquet: the
 // columns of the first CSV format in their order, then the added ones.
+// Flags are joined by ";" and warnings by "; ".
 func resultsTable(l *loaded, rows []resultRow) *report.Table {
 	axes := axisNames(l, rows)
 	t := &report.Table{Columns: []report.Column{
@@ -379,6 +661,11 @@ func resultsTable(l *loaded, rows []resultRow) *report.Table {
 		t.Columns = append(t.Columns, report.Column{Name: name, Type: report.Float})
 	}
 	t.Columns = append(t.Columns, report.Column{Name: "flags", Type: report.String})
+	for _, name := range []string{"lambda_multiplicity", "ess_mean", "llc_se_mean", "grad_fde_sampling",
+		"loss_evals", "ess_per_fde_sampling", "wnv_fde_sampling"} {
+		t.Columns = append(t.Columns, report.Column{Name: name, Type: report.Float})
+	}
+	t.Columns = append(t.Columns, report.Column{Name: "warnings", Type: report.String})
 
 	for _, r := range rows {
 		cells := []any{r.Address, r.RunID, r.FamilyID, r.Sampler, r.Kind}
@@ -389,7 +676,10 @@ func resultsTable(l *loaded, rows []resultRow) *report.Table {
 			r.LLCMean, r.LLCSE, r.ESSBulk, r.ESSTail, r.RHat, r.LambdaTrue, r.LambdaExact, r.WallSeconds,
 			r.FDE, r.ESSPerSecond, r.ESSPerFDE, r.WNVTime, r.WNVFDE,
 			r.AcceptanceRate, r.StepSize, r.Divergences, r.FracBelowStar, r.EnergyVar, r.L, r.CheckpointStep,
-			flagList(r.Flags))
+			flagList(r.Flags),
+			r.LambdaMultiplicity, r.ESSMean, r.LLCSEMean, r.GradFDESampling,
+			r.LossEvals, r.ESSPerFDESampling, r.WNVFDESampling,
+			strings.Join(r.Warnings, "; "))
 		t.AddRow(cells...)
 	}
 	return t
