@@ -34,11 +34,11 @@
 // three widths, the deep linear network value (Aoyagi 2024) with m unknown
 // for more, and d/2 with m = 1 for two widths.
 //
-// A sampler's trace.csv has one row per chain and draw, chain by chain,
-// with the columns chain, draw (from 0), step, loss (the full-data L_n),
-// llc (nβ·(L_n − L_n(w*))) and the per-draw series in name order:
-// mala_accept for SGLD (the MALA acceptance probability of the step that
-// produced the draw) and energy_error for HMC and MCLMC. step counts
+// A sampler's trace.csv has one row per chain and draw, chain by chain.
+// Its columns are chain, draw (from 0), step, loss (the full-data L_n), llc
+// (nβ·(L_n − L_n(w*))) and the per-draw series in name order. The series
+// are mala_accept for SGLD (the MALA acceptance probability of the step
+// that produced the draw) and energy_error for HMC and MCLMC. step counts
 // sampling steps after warmup from 0. SGLD records every eval_every-th step
 // and HMC and MCLMC every transition. Numbers use the shortest form that
 // parses back to the same float64.

@@ -44,10 +44,10 @@ a legend of the flags raised under it:
   rhat         R̂ > 1.01
   low_ess      bulk or tail ESS below 100 per chain
   divergences  HMC divergent transitions after warmup
-  energy_var   MCLMC energy-error variance far above its target
+  energy_var   MCLMC energy-error variance above twice its tuning target
   sgld_accept  MALA acceptance more than 0.1 from 0.9
   below_star   more than half of the draws below L_n(w*)
-  not_minimum  the erm's gradient norm says w* is not a minimum
+  not_minimum  the erm's gradient norm at w* is too large for a minimum
   negative     a negative estimate
   warning      another warning of the sampler
 The flags combine the sampler's own warnings (the warnings field) with the
