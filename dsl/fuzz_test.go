@@ -7,18 +7,23 @@ import (
 )
 
 // FuzzLoad checks that Load returns, without panicking, on any source text
-// and any --var argument. Run it with
-// go test -fuzz FuzzLoad -fuzztime 30s ./dsl.
+// and any --var argument. It is seeded with the examples, the test data of
+// this package and the end-to-end tests' valid and malformed files. Run it
+// with go test -fuzz FuzzLoad -fuzztime 30s ./dsl.
 func FuzzLoad(f *testing.F) {
-	seeds, err := filepath.Glob("testdata/*.hcl")
-	if err != nil {
-		f.Fatal(err)
+	var seeds []string
+	for _, pattern := range []string{"testdata/*.hcl", "testdata/*/*.hcl", "../examples/*.hcl",
+		"../cmd/llcflow/testdata/*.hcl", "../cmd/llcflow/testdata/bad/*.hcl"} {
+		matches, err := filepath.Glob(pattern)
+		if err != nil {
+			f.Fatal(err)
+		}
+		seeds = append(seeds, matches...)
 	}
-	more, err := filepath.Glob("testdata/*/*.hcl")
-	if err != nil {
-		f.Fatal(err)
+	if len(seeds) < 10 {
+		f.Fatalf("found %d seed files, want the examples and test data", len(seeds))
 	}
-	for _, path := range append(seeds, more...) {
+	for _, path := range seeds {
 		src, err := os.ReadFile(path)
 		if err != nil {
 			f.Fatal(err)

@@ -313,6 +313,11 @@ func TestBadInputsExitWithDiagnostic(t *testing.T) {
 		{file: "emptyaxis.hcl", want: "emptyaxis.hcl line 2"},
 		{file: "zerochains.hcl", want: "zerochains.hcl line 20"},
 		{file: "negativesteps.hcl", want: "negativesteps.hcl line 20"},
+		{file: "unclosed.hcl", want: "unclosed.hcl line 5"},
+		{file: "pathname.hcl", want: "pathname.hcl line 2"},
+		{file: "unknownblock.hcl", want: "unknownblock.hcl line 5"},
+		{file: "twosweeps.hcl", want: "twosweeps.hcl line 5"},
+		{file: "bigseed.hcl", want: "bigseed.hcl line 3"},
 		{file: "wrongtype.hcl", args: []string{"--var", "undeclared=1"}, want: "undeclared"},
 	}
 	for _, tc := range cases {

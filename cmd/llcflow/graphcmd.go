@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/llcflow/llcflow/graph"
+	"github.com/llcflow/llcflow/store"
 )
 
 type graphCmd struct {
@@ -14,8 +15,9 @@ type graphCmd struct {
 }
 
 func (g *graphCmd) Help() string {
-	return `Prints the graph in Graphviz DOT; fresh nodes are orange, cached green,
-forced blue. Example:
+	return `Prints the graph in Graphviz DOT; fresh nodes are orange (salmon when
+their last attempt failed), cached green, forced blue, and each node's
+tooltip is its run id and the reason it runs. Example:
 
   llcflow graph examples/quick.hcl | dot -Tsvg > graph.svg
 
@@ -42,7 +44,15 @@ func (g *graphCmd) Run(c *cli) error {
 	colors := map[graph.Action]string{graph.ActionRun: "orange", graph.ActionCached: "palegreen", graph.ActionForced: "lightblue"}
 	fmt.Fprintln(os.Stdout, "digraph llcflow {\n  rankdir=LR;\n  node [shape=box, style=filled];")
 	for _, e := range plan.Entries {
-		fmt.Fprintf(os.Stdout, "  %s [fillcolor=%s, tooltip=%s];\n", strconv.Quote(e.Node.Address), colors[e.Action], strconv.Quote(e.Node.RunID))
+		color := colors[e.Action]
+		if e.Reason != nil && lastAttemptFailed(st, e.Node) {
+			color = "salmon"
+		}
+		tooltip := e.Node.RunID
+		if e.Reason != nil {
+			tooltip += ": " + e.Reason.Message
+		}
+		fmt.Fprintf(os.Stdout, "  %s [fillcolor=%s, tooltip=%s];\n", strconv.Quote(e.Node.Address), color, strconv.Quote(tooltip))
 	}
 	for _, e := range plan.Entries {
 		for _, in := range e.Node.In {
@@ -51,4 +61,11 @@ func (g *graphCmd) Run(c *cli) error {
 	}
 	fmt.Fprintln(os.Stdout, "}")
 	return nil
+}
+
+// lastAttemptFailed reports whether the store holds a failure record of the
+// node's key.
+func lastAttemptFailed(st *store.Store, n *graph.Node) bool {
+	f, ok, err := st.Failure(n.RunID)
+	return err == nil && ok && f.Key == n.Key
 }

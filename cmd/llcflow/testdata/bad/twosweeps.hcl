@@ -1,0 +1,7 @@
+sweep {
+  seed = [0, 1]
+}
+
+sweep {
+  width = [4, 8]
+}

@@ -1,0 +1,7 @@
+sweep {
+  seed = [0, 1]
+}
+
+widget "w" {
+  kind = "x"
+}
