@@ -19,6 +19,9 @@ import (
 // regression with three widths, a deep linear network with more. Its
 // result.json records the teacher's widths and true_rank, from which erm
 // nodes whose model is a bias-free identity MLP compute lambda_true.
+// teacher_form = "most_singular" keeps x and y but refactors the teacher's
+// product into rank-r factors (targets.Linear.MostSingular), so that a
+// teacher w* sits where that λ is the local learning coefficient.
 func init() {
 	register(&Kind{
 		Type:    "dataset",
@@ -30,6 +33,8 @@ func init() {
 			nonNegative(Attr{Name: "rank", Type: Int, Doc: "rank r of the product W_L ⋯ W_1, at most the smallest width"}),
 			{Name: "init", Type: String, Default: "xavier", Enum: []string{"he", "xavier"},
 				Doc: "scale of the teacher's matrices"},
+			{Name: "teacher_form", Type: String, Optional: true, Enum: []string{teacherGeneric, teacherMostSingular},
+				Doc: "factors of teacher.npy: \"generic\" (the default) has full-rank W_2 … W_L, \"most_singular\" gives every factor rank r with the same product and data"},
 			noiseAttr(0),
 			{Name: "seed", Type: Int, Default: 0.0, Doc: "seed; it enters the key, which seeds the generator"},
 		}, inputAttrs()...),
@@ -45,7 +50,15 @@ type linearTeacherParams struct {
 	Rank   int         `json:"rank"`
 	Init   string      `json:"init"`
 	Noise  noiseParams `json:"noise"`
+	// TeacherForm is teacherMostSingular or "" for the generic teacher.
+	TeacherForm string `json:"teacher_form"`
 }
+
+// Teacher forms of the linear_teacher dataset.
+const (
+	teacherGeneric      = "generic"
+	teacherMostSingular = "most_singular"
+)
 
 func (p linearTeacherParams) config() datasets.LinearTeacher {
 	return datasets.LinearTeacher{
@@ -54,7 +67,10 @@ func (p linearTeacherParams) config() datasets.LinearTeacher {
 	}
 }
 
+// checkLinearTeacher drops teacher_form = "generic", so that both
+// spellings of the default give the key of a dataset without it.
 func checkLinearTeacher(params map[string]any) []dsl.FieldError {
+	dropValue(params, "teacher_form", teacherGeneric)
 	var p linearTeacherParams
 	if err := decode(params, &p); err != nil {
 		return []dsl.FieldError{{Summary: "Invalid value", Detail: err.Error()}}
@@ -80,6 +96,12 @@ func runLinearTeacher(ctx context.Context, rc *RunContext) error {
 	x, y, teacherW, err := gen.Generate(rng.New(rc.Key, "dataset", 0))
 	if err != nil {
 		return err
+	}
+	if p.TeacherForm == teacherMostSingular {
+		teacher := targets.Linear{Widths: p.Widths, Rank: p.Rank}
+		if teacherW, err = teacher.MostSingular(teacherW); err != nil {
+			return fmt.Errorf("most singular teacher: %w", err)
+		}
 	}
 	rank := p.Rank
 	return writeSynthetic(rc, syntheticData{
@@ -144,4 +166,23 @@ func lambdaTrue(res *datasetResult, mlp *models.MLP) (lambda, multiplicity any) 
 		return l, m
 	}
 	return targets.LambdaDLN(w, r), nil
+}
+
+// teacherAtMostSingular reports whether teacher.npy of a linear_teacher
+// dataset lies where LambdaRRR and LambdaDLN give the local learning
+// coefficient: always for the most singular form, and for the generic
+// form when r is the smallest width or every factor has rank r anyway.
+// The generic W_1 has rank r and W_l for l ≥ 2 has rank min(H_l, H_{l+1}).
+// Elsewhere the coefficient at the generic teacher exceeds λ: 4.5 against
+// λ = 4 for widths (3, 3, 3) and r = 1.
+func teacherAtMostSingular(widths []int, rank int, form string) bool {
+	if form == teacherMostSingular || rank == minInt(widths) {
+		return true
+	}
+	for l := 2; l < len(widths); l++ {
+		if min(widths[l-1], widths[l]) != rank {
+			return false
+		}
+	}
+	return true
 }

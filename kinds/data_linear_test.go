@@ -173,3 +173,94 @@ func TestERMInitModelIsTheDefault(t *testing.T) {
 		t.Errorf("params with init = \"model\" = %s, without init %s, want equal", b, a)
 	}
 }
+
+// The most singular teacher keeps x and y and the teacher's product, and
+// gives every factor rank r, so an erm at the teacher fits the noise-free
+// data up to rounding.
+func TestLinearTeacherMostSingular(t *testing.T) {
+	widths := []any{3.0, 3.0, 3.0, 3.0}
+	// The run id is the key that seeds the generator, so both runs use
+	// "data", in two stores.
+	generic := newTestStore(t).run(t, "dataset", "linear_teacher", "data",
+		linearDataset(widths, 1), nil)
+	attrs := linearDataset(widths, 1)
+	attrs["teacher_form"] = teacherMostSingular
+	s := newTestStore(t)
+	singular := s.run(t, "dataset", "linear_teacher", "data", attrs, nil)
+
+	for _, name := range []string{fileX, fileY} {
+		if a, b := digest(t, generic, name), digest(t, singular, name); a != b {
+			t.Errorf("%s differs between the generic and the most singular teacher", name)
+		}
+	}
+	_, w, err := npy.Read(filepath.Join(singular, fileTeacher))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each 3 × 3 factor of rank 1 is u·vᵀ, so its 2 × 2 minors vanish.
+	for l := 0; l < 3; l++ {
+		f := w[9*l : 9*l+9]
+		for i := 0; i < 2; i++ {
+			for j := 0; j < 2; j++ {
+				minor := f[3*i+j]*f[3*(i+1)+j+1] - f[3*i+j+1]*f[3*(i+1)+j]
+				if math.Abs(minor) > 1e-12 {
+					t.Errorf("W_%d has the minor %g at (%d, %d), want rank 1", l+1, minor, i, j)
+				}
+			}
+		}
+	}
+
+	dir := s.run(t, "erm", "erm", "fit", map[string]any{
+		"model": linearModel(3, 3, 3, 3), "steps": 0.0, "init": "teacher",
+	}, map[string]string{"dataset": "data"})
+	var res map[string]any
+	if err := readJSON(filepath.Join(dir, "result.json"), &res); err != nil {
+		t.Fatal(err)
+	}
+	if loss, _ := res["final_loss"].(float64); !(loss < 1e-20) {
+		t.Errorf("final_loss = %v at the most singular teacher, want below 1e-20", res["final_loss"])
+	}
+}
+
+func TestLinearTeacherGenericFormIsTheDefault(t *testing.T) {
+	implicit, errs := Registry{}.Normalize("dataset", "linear_teacher", linearDataset([]any{2.0, 2.0}, 1))
+	if len(errs) > 0 {
+		t.Fatal(fieldErrors(errs))
+	}
+	attrs := linearDataset([]any{2.0, 2.0}, 1)
+	attrs["teacher_form"] = teacherGeneric
+	explicit, errs := Registry{}.Normalize("dataset", "linear_teacher", attrs)
+	if len(errs) > 0 {
+		t.Fatal(fieldErrors(errs))
+	}
+	a, _ := graph.Canonical(implicit)
+	b, _ := graph.Canonical(explicit)
+	if string(a) != string(b) {
+		t.Errorf("params with teacher_form = \"generic\" = %s, without it %s, want equal", b, a)
+	}
+}
+
+func TestTeacherAtMostSingular(t *testing.T) {
+	cases := []struct {
+		widths []int
+		rank   int
+		form   string
+		want   bool
+	}{
+		{[]int{3, 3, 3}, 1, "", false}, // generic W_2 has rank 3
+		{[]int{3, 3, 3}, 1, teacherMostSingular, true},
+		{[]int{3, 3, 3}, 3, "", true},     // r is the smallest width
+		{[]int{5, 3, 2}, 2, "", true},     // W_2 is 2 × 3, of rank 2 = r
+		{[]int{4, 2, 4}, 2, "", true},     // r is the smallest width
+		{[]int{3, 3, 3, 3}, 1, "", false}, // W_2 and W_3 have rank 3
+		{[]int{3, 3, 3, 3}, 0, "", false},
+		{[]int{3, 3, 3, 3}, 0, teacherMostSingular, true},
+		{[]int{4, 3}, 2, "", true}, // one matrix: every rank-2 point is alike
+	}
+	for _, tc := range cases {
+		if got := teacherAtMostSingular(tc.widths, tc.rank, tc.form); got != tc.want {
+			t.Errorf("teacherAtMostSingular(%v, %d, %q) = %v, want %v", tc.widths, tc.rank,
+				tc.form, got, tc.want)
+		}
+	}
+}
