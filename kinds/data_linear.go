@@ -108,8 +108,9 @@ func runLinearTeacher(ctx context.Context, rc *RunContext) error {
 		x: x, y: y, n: p.N, teacherW: teacherW,
 		result: datasetResult{
 			InDim: p.Widths[0], OutDim: p.Widths[len(p.Widths)-1],
-			Teacher:  &teacherInfo{Widths: p.Widths, Activation: "identity", Bias: false},
-			TrueRank: &rank,
+			Teacher:     &teacherInfo{Widths: p.Widths, Activation: "identity", Bias: false},
+			TrueRank:    &rank,
+			TeacherForm: p.TeacherForm,
 		},
 	})
 }
@@ -150,8 +151,15 @@ func readTeacher(dir string, res *datasetResult, mlp *models.MLP) ([]float64, er
 // identity MLP that can realize the teacher (every width at least r):
 // LambdaRRR for two matrices, which also gives m, and LambdaDLN otherwise.
 // One matrix is a regular model with λ = d/2 and m = 1.
-func lambdaTrue(res *datasetResult, mlp *models.MLP) (lambda, multiplicity any) {
+func lambdaTrue(res *datasetResult, mlp *models.MLP, fromTeacher bool) (lambda, multiplicity any) {
 	if res.TrueRank == nil || mlp.Activation != "identity" || mlp.Bias {
+		return nil, nil
+	}
+	// λ is the coefficient at the most singular true parameter. A trained
+	// w* lies at a generic point of the true set, as does the generic
+	// teacher unless its factors have rank r anyway; there the local
+	// coefficient is larger, so λ is no reference value.
+	if !fromTeacher || res.Teacher == nil || !teacherAtMostSingular(res.Teacher.Widths, *res.TrueRank, res.TeacherForm) {
 		return nil, nil
 	}
 	w, r := mlp.Widths, *res.TrueRank

@@ -268,6 +268,9 @@ type datasetResult struct {
 	// matrices, which with the student's widths gives the learning
 	// coefficient (see lambdaTrue).
 	TrueRank *int `json:"true_rank,omitempty"`
+	// TeacherForm is "most_singular" when a linear teacher's factors were
+	// refactored to rank r each, and empty for the generic teacher.
+	TeacherForm string `json:"teacher_form,omitempty"`
 	// Classes is the number of classes K of a data set whose Y holds class
 	// labels in [0, K), and 0 for regression targets.
 	Classes int `json:"classes,omitempty"`

@@ -53,7 +53,7 @@ func init() {
 	registerFileKind(&Kind{
 		Type:    "erm",
 		Name:    "erm",
-		Version: "erm/1",
+		Version: "erm/2",
 		Attrs:   ermAttrs(),
 		Run:     runERM,
 	}, checkERM)
@@ -419,7 +419,7 @@ func runERM(ctx context.Context, rc *RunContext) error {
 		fmt.Fprintf(rc.Log, "warning: gradient norm %g at w* exceeds %g, so w* is not a minimum and LLC estimates may come out negative; train longer or raise the learning rate\n",
 			res.GradNorm, gradNormWarning)
 	}
-	lambda, mult := lambdaTrue(data.result, mlp)
+	lambda, mult := lambdaTrue(data.result, mlp, initName(p) == "teacher")
 	model := p.Model
 	model.Widths = mlp.Widths
 	return writeJSON(rc.Dir, "result.json", ermResult{

@@ -177,7 +177,7 @@ func runCheckpointERM(ctx context.Context, rc *RunContext) error {
 	if err := npy.Write(filepath.Join(rc.Dir, fileWeights), []int{len(w)}, w); err != nil {
 		return err
 	}
-	lambda, mult := lambdaTrue(data.result, mlp)
+	lambda, mult := lambdaTrue(data.result, mlp, src.Init == "teacher")
 	return writeJSON(rc.Dir, "result.json", ermResult{
 		DatasetRunID: src.DatasetRunID, Model: src.Model, D: len(w), N: data.n, Steps: k,
 		FinalLoss: finite(res.FinalLoss), GradNorm: finite(res.GradNorm), NotMinimum: res.GradNorm > gradNormWarning,
