@@ -34,6 +34,13 @@ const refMarker = "\x00ref"
 // sweeps. Normalize must then depend on a reference only through its type,
 // which Registry's contract lets it see.
 func (l *loader) normalize(reg Registry, it *item, attrs map[string]any) (map[string]any, []FieldError) {
+	if files, ok := reg.(FileRegistry); ok && it.block != nil {
+		// Kinds that read files resolve their paths against the directory of
+		// the HCL file, so the cache of results is keyed by that file too
+		// (it is part of the item).
+		file := it.block.TypeRange.Filename
+		reg = fileRegistry{FileRegistry: files, file: file}
+	}
 	if !reuseAcrossInstances {
 		return reg.Normalize(it.typ, it.kind, attrs)
 	}
@@ -114,4 +121,23 @@ func withRefs(params, attrs map[string]any) (map[string]any, bool) {
 		out[name] = v
 	}
 	return out, true
+}
+
+// FileRegistry is a Registry whose kinds may read files that a block
+// names. Load calls NormalizeFile in place of Normalize, with the path of
+// the HCL file that declares the block, so that relative paths start from
+// that file's directory rather than the working directory.
+type FileRegistry interface {
+	Registry
+	NormalizeFile(file, blockType, kind string, attrs map[string]any) (map[string]any, []FieldError)
+}
+
+// fileRegistry binds a FileRegistry to the file of one block.
+type fileRegistry struct {
+	FileRegistry
+	file string
+}
+
+func (r fileRegistry) Normalize(blockType, kind string, attrs map[string]any) (map[string]any, []FieldError) {
+	return r.NormalizeFile(r.file, blockType, kind, attrs)
 }
