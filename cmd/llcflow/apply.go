@@ -15,6 +15,7 @@ import (
 	"github.com/llcflow/llcflow/executors/modal"
 	"github.com/llcflow/llcflow/executors/slurm"
 	"github.com/llcflow/llcflow/graph"
+	"github.com/llcflow/llcflow/kinds"
 	"github.com/llcflow/llcflow/scheduler"
 	"github.com/llcflow/llcflow/store"
 )
@@ -187,11 +188,27 @@ func (a *applyCmd) parallelism() (jobs, threads int) {
 
 // executor returns the executor that --backend names.
 func (a *applyCmd) executor(l *loaded, st *store.Store, threads int, out *applyOutput) (executors.Executor, error) {
+	local := &executors.Local{Threads: threads, Options: executors.ExecOptions{
+		LockTimeout: a.LockTimeout, Notify: out.notice,
+	}}
+	if a.Backend == "local" {
+		return local, nil
+	}
+	remote, err := a.remoteExecutor(l, st, out)
+	if err != nil {
+		return nil, err
+	}
+	// Nodes that read files named in the HCL run here, where those paths
+	// are known; their runs reach the cluster through the shared store and
+	// Modal through the volume uploads of their dependents.
+	return &executors.Routed{Remote: remote, Here: local, Local: func(s *executors.Spec) bool {
+		return kinds.RunsLocally(s.Type, s.Kind, s.Params)
+	}}, nil
+}
+
+// remoteExecutor returns the SLURM or Modal executor.
+func (a *applyCmd) remoteExecutor(l *loaded, st *store.Store, out *applyOutput) (executors.Executor, error) {
 	switch a.Backend {
-	case "local":
-		return &executors.Local{Threads: threads, Options: executors.ExecOptions{
-			LockTimeout: a.LockTimeout, Notify: out.notice,
-		}}, nil
 	case "slurm":
 		opts, err := a.Slurm.options(l.workflow.Backends["slurm"])
 		if err != nil {
