@@ -54,3 +54,21 @@ func TestDataFileOnSlurm(t *testing.T) {
 		}
 	}
 }
+
+// On Modal too, file datasets and weights run here and the sampler in a
+// sandbox, which needs the dataset of its erm on the volume as well.
+func TestDataFileOnModal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds llcflow and runs a small sweep")
+	}
+	fakeModal(t)
+	worker := staticLLCFlow(t)
+	local := dataWorkdir(t, "data.npz", "weights.npz")
+	mustSucceed(t, llcflow(t, local, "apply", "--threads", "1", "data.hcl"), "local apply")
+	want := deterministicFiles(t, filepath.Join(local, "runs"))
+
+	remote := dataWorkdir(t, "data.npz", "weights.npz")
+	r := llcflow(t, remote, "apply", "--backend", "modal", "--worker-binary", worker, "--threads", "1", "data.hcl")
+	mustSucceed(t, r, "apply --backend modal")
+	sameFiles(t, deterministicFiles(t, filepath.Join(remote, "runs")), want, "modal apply against local apply")
+}

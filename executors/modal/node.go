@@ -14,6 +14,7 @@ import (
 	pb "github.com/modal-labs/modal-client/go/proto/modal_proto"
 
 	"github.com/llcflow/llcflow/executors"
+	"github.com/llcflow/llcflow/store"
 )
 
 // nodeRun is the state of one Run across its attempts.
@@ -42,8 +43,16 @@ func (e *Executor) attempt(ctx context.Context, n *nodeRun) error {
 	var inputIDs, missing []string
 	for _, in := range spec.Inputs {
 		inputIDs = append(inputIDs, in.RunID)
-		if !e.isOnVolume(in.RunID) {
-			missing = append(missing, in.RunID)
+	}
+	// A node may read the inputs of its inputs (a sampler reads its erm's
+	// dataset), so the whole closure must be on the volume.
+	closure, err := inputClosure(spec.Store, inputIDs)
+	if err != nil {
+		return fmt.Errorf("node %s: %w", spec.Address, err)
+	}
+	for _, id := range closure {
+		if !e.isOnVolume(id) {
+			missing = append(missing, id)
 		}
 	}
 	var stdin io.Reader
@@ -231,4 +240,33 @@ func (e *Executor) installFailure(spec *executors.Spec, out *sandboxOutcome, dow
 	if err := installFailureRecord(spec.Store, spec.RunID, download); err != nil {
 		e.logger.Warn("modal failure record not installed", "address", spec.Address, "run_id", spec.RunID, "error", err)
 	}
+}
+
+// inputClosure returns the run ids of the given runs and of every run they
+// read, transitively, from their manifests in the local store.
+func inputClosure(storeRoot string, runIDs []string) ([]string, error) {
+	st, err := store.Open(storeRoot)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	var out []string
+	queue := append([]string(nil), runIDs...)
+	for len(queue) > 0 {
+		id := queue[0]
+		queue = queue[1:]
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		out = append(out, id)
+		m, err := st.ReadManifest(id)
+		if err != nil {
+			return nil, fmt.Errorf("input run %s: %w", id, err)
+		}
+		for _, in := range m.Inputs {
+			queue = append(queue, in.RunID)
+		}
+	}
+	return out, nil
 }
