@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/llcflow/llcflow/graph"
@@ -133,26 +134,26 @@ func (s *Store) Status(runID, key string) (graph.RunStatus, string, error) {
 }
 
 // runStatus validates the run directory of runID against key: Missing when
-// there is no directory, Corrupt or Valid otherwise.
+// there is no directory, Corrupt or Valid otherwise. It reads the manifest
+// first and looks at the directory itself only when that fails, because a
+// stat of the directory costs as much as reading the manifest.
 func (s *Store) runStatus(runID, key string) (graph.RunStatus, string, error) {
 	dir := filepath.Join(s.root, runID)
-	info, err := os.Stat(dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return graph.Missing, "", nil
-	}
-	if err != nil {
-		// The caller names the run; the error names the path.
-		return graph.Missing, "", err
-	}
-	if !info.IsDir() {
-		return graph.Corrupt, fmt.Sprintf("%s is not a directory", dir), nil
-	}
-
 	m, detail, err := s.loadManifest(runID)
-	if err != nil {
+	if err != nil && !errors.Is(err, syscall.ENOTDIR) {
 		return graph.Missing, "", err
 	}
 	if m == nil {
+		info, statErr := os.Stat(dir)
+		switch {
+		case errors.Is(statErr, fs.ErrNotExist):
+			return graph.Missing, "", nil
+		case statErr != nil:
+			// The caller names the run; the error names the path.
+			return graph.Missing, "", statErr
+		case !info.IsDir():
+			return graph.Corrupt, fmt.Sprintf("%s is not a directory", dir), nil
+		}
 		return graph.Corrupt, detail, nil
 	}
 	if m.Key != key {
