@@ -328,11 +328,11 @@ func (l *loader) evaluateAttributes(it *item, combo []int) (map[string]any, bool
 	return attrs, ok
 }
 
-// constantAttr is what evaluateAttributes keeps of an attribute whose
-// expression refers to nothing but variables, and so has one value for
-// every instance of its block: same is true for such an attribute, and
-// value is that value once done is true. Instances share the value, which
-// is read-only like all parameters.
+// constantAttr is the cached value of one attribute of a block. Same is
+// true when the attribute's expression refers to nothing but variables, so
+// that it has one value for every instance of the block. Value is that
+// value once done is true, and the instances share it, read-only like all
+// parameters.
 type constantAttr struct {
 	same, done bool
 	value      any

@@ -75,10 +75,13 @@ func Execute(ctx context.Context, spec *Spec, opts ExecOptions) error {
 // ErrComputedElsewhere when another process committed the node while this
 // one waited for its lock.
 //
-// Steps: check that this binary implements the spec's kind version; open
-// the store at spec.Store; check that every input has a valid run; take the
-// node's lock; run the kind into a temporary directory; commit it, or
-// record the failure.
+// Steps:
+//  1. Check that this binary implements the spec's kind version.
+//  2. Open the store at spec.Store and check that every input has a valid
+//     run.
+//  3. Take the node's lock.
+//  4. Run the kind into a temporary directory.
+//  5. Commit the run, or record the failure.
 func ExecuteNode(ctx context.Context, spec *Spec, opts ExecOptions) error {
 	kind, ok := kinds.Lookup(spec.Type, spec.Kind)
 	if !ok || kind.Run == nil {

@@ -2,11 +2,15 @@ package graph
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
-// Lookup is the planner's view of the store.
+// Lookup is the planner's view of the store. Its methods must be safe for
+// concurrent use, because the planner looks up many nodes at once.
 type Lookup interface {
 	// Status reports whether a valid run with exactly this key is in the
 	// store. The detail explains a Corrupt or Failed status, such as which
@@ -167,13 +171,17 @@ func MakePlan(g *Graph, look Lookup, opts PlanOptions) (*Plan, error) {
 	included := targetClosure(g, opts.Targets)
 
 	p := &Plan{Entries: make([]Entry, 0, len(g.Nodes)), Targeted: len(opts.Targets) > 0}
-	actions := make(map[*Node]Action, len(g.Nodes))
-	firstByKey := make(map[string]int, len(g.Nodes))
+	var nodes []*Node
 	for _, n := range g.Nodes {
-		if included != nil && !included[n] {
-			continue
+		if included == nil || included[n] {
+			nodes = append(nodes, n)
 		}
-		e, err := planNode(n, look, opts, actions)
+	}
+	statuses := lookupStatuses(nodes, look)
+	actions := make(map[*Node]Action, len(nodes))
+	firstByKey := make(map[string]int, len(nodes))
+	for i, n := range nodes {
+		e, err := planNode(n, statuses[i], look, opts, actions)
 		if err != nil {
 			return nil, err
 		}
@@ -187,6 +195,44 @@ func MakePlan(g *Graph, look Lookup, opts PlanOptions) (*Plan, error) {
 	}
 	p.count()
 	return p, nil
+}
+
+// nodeStatus is the result of Lookup.Status for one node.
+type nodeStatus struct {
+	status RunStatus
+	detail string
+	err    error
+}
+
+// statusWorkers is the number of goroutines per CPU that look up statuses:
+// a lookup mostly waits for file system calls, so more goroutines than
+// CPUs keep the CPUs busy.
+const statusWorkers = 4
+
+// lookupStatuses calls look.Status for every node, on several goroutines
+// when there are many nodes, and returns the results in node order.
+func lookupStatuses(nodes []*Node, look Lookup) []nodeStatus {
+	out := make([]nodeStatus, len(nodes))
+	workers := min(statusWorkers*runtime.GOMAXPROCS(0), len(nodes)/parallelKeysMin+1)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(nodes) {
+					return
+				}
+				n := nodes[i]
+				s, d, err := look.Status(n.RunID, n.Key)
+				out[i] = nodeStatus{status: s, detail: d, err: err}
+			}
+		}()
+	}
+	wg.Wait()
+	return out
 }
 
 // shareRun returns e, whose key equals that of the entry at index first,
@@ -269,8 +315,8 @@ func targetClosure(g *Graph, targets []Pattern) map[*Node]bool {
 	return included
 }
 
-func planNode(n *Node, look Lookup, opts PlanOptions, actions map[*Node]Action) (Entry, error) {
-	status, detail, err := look.Status(n.RunID, n.Key)
+func planNode(n *Node, st nodeStatus, look Lookup, opts PlanOptions, actions map[*Node]Action) (Entry, error) {
+	status, detail, err := st.status, st.detail, st.err
 	if err != nil {
 		return Entry{}, fmt.Errorf("plan %s: check run %s: %w", n.Address, n.RunID, err)
 	}

@@ -134,6 +134,23 @@ type completion struct {
 	took  time.Duration
 }
 
+// applyState is the bookkeeping of one Apply: the entries to run (work),
+// the graph between them by index, and the state of each.
+type applyState struct {
+	opts Options
+	emit func(Event)
+	res  *Result
+
+	work []graph.Entry
+	// shared lists, per work index, the other addresses of the same run.
+	shared     map[int][]*graph.Node
+	remaining  []int   // inputs not yet done, per work index
+	dependents [][]int // work indices that read each entry
+	state      []nodeState
+	ready      []int // pending entries whose inputs are done, ascending
+	stopped    bool  // a failure without KeepGoing stopped new starts
+}
+
 // Apply runs the entries of a plan whose action is run or forced. It
 // returns when every started node has finished. The returned error is ctx's
 // error when the apply was cancelled, else nil: node failures are in the
@@ -150,59 +167,25 @@ func Apply(ctx context.Context, entries []graph.Entry, opts Options) (*Result, e
 		defer emitMu.Unlock()
 		opts.Events(ev)
 	}
-	res := &Result{}
-	index := make(map[*graph.Node]int)
-	var work []graph.Entry
-	// shared lists, per work index, the other addresses of the same run.
-	shared := map[int][]*graph.Node{}
-	for _, e := range entries {
-		if e.Action == graph.ActionCached {
-			res.Cached = append(res.Cached, e.Node)
-			emit(Event{Type: NodeCached, Node: e.Node})
-			continue
-		}
-		if j, ok := index[e.SameRunAs]; ok && e.SameRunAs != nil {
-			index[e.Node] = j
-			shared[j] = append(shared[j], e.Node)
-			continue
-		}
-		index[e.Node] = len(work)
-		work = append(work, e)
-	}
-	remaining := make([]int, len(work))
-	dependents := make([][]int, len(work))
-	for i, e := range work {
-		for _, in := range e.Node.In {
-			if j, ok := index[in.Node]; ok {
-				remaining[i]++
-				dependents[j] = append(dependents[j], i)
-			}
-		}
-	}
-	var ready []int
-	for i := range work {
-		if remaining[i] == 0 {
-			ready = append(ready, i)
-		}
-	}
+	a := newApplyState(entries, opts, emit)
+
 	limit := max(opts.Parallelism, 1)
 	var group errgroup.Group
 	group.SetLimit(limit)
-	done := make(chan completion, len(work))
-	state := make([]nodeState, len(work))
-	running, stopped := 0, false
+	done := make(chan completion, len(a.work))
+	running := 0
 	for {
 		// running counts nodes whose completion is not yet received; the
 		// group's own limit only waits for a finished goroutine to return.
-		for !stopped && ctx.Err() == nil && len(ready) > 0 && running < limit {
-			i := ready[0]
+		for !a.stopped && ctx.Err() == nil && len(a.ready) > 0 && running < limit {
+			i := a.ready[0]
 			group.Go(func() error {
-				took, err := runWithRetries(ctx, work[i], opts, emit)
+				took, err := runWithRetries(ctx, a.work[i], opts, emit)
 				done <- completion{index: i, err: err, took: took}
 				return nil
 			})
-			ready = ready[1:]
-			state[i] = stateRunning
+			a.ready = a.ready[1:]
+			a.state[i] = stateRunning
 			running++
 		}
 		if running == 0 {
@@ -210,66 +193,126 @@ func Apply(ctx context.Context, entries []graph.Entry, opts Options) (*Result, e
 		}
 		c := <-done
 		running--
-		node := work[c.index].Node
-		switch {
-		case c.err == nil || errors.Is(c.err, executors.ErrComputedElsewhere):
-			state[c.index] = stateDone
-			if c.err == nil {
-				res.Done = append(res.Done, node)
-				emit(Event{Type: NodeDone, Node: node, Duration: c.took})
-			} else {
-				res.Cached = append(res.Cached, node)
-				res.Elsewhere = append(res.Elsewhere, node)
-				emit(Event{Type: NodeCached, Node: node, Duration: c.took,
-					Message: "computed by another process while this one waited for its lock"})
-			}
-			for _, other := range shared[c.index] {
-				res.Cached = append(res.Cached, other)
-				emit(Event{Type: NodeCached, Node: other, Message: "same run as " + node.Address})
-			}
-			for _, d := range dependents[c.index] {
-				remaining[d]--
-				if remaining[d] == 0 && state[d] == statePending {
-					ready = insertSorted(ready, d)
-				}
-			}
-		case ctx.Err() != nil && errors.Is(c.err, ctx.Err()):
-			state[c.index] = stateCancelled
-			res.Cancelled = append(res.Cancelled, node)
-			res.NotStarted = append(res.NotStarted, shared[c.index]...)
-		default:
-			state[c.index] = stateFailed
-			res.Failed = append(res.Failed, Failure{Node: node, Err: c.err})
-			emit(Event{Type: NodeFailed, Node: node, Err: c.err, Duration: c.took})
-			for _, other := range shared[c.index] {
-				res.Skipped = append(res.Skipped, other)
-				emit(Event{Type: NodeSkipped, Node: other,
-					Message: fmt.Sprintf("same run as %s, which failed", node.Address)})
-			}
-			if !opts.KeepGoing {
-				stopped = true
-				continue
-			}
-			for _, d := range transitiveDependents(c.index, dependents) {
-				if state[d] == statePending {
-					state[d] = stateSkipped
-					for _, n := range append([]*graph.Node{work[d].Node}, shared[d]...) {
-						res.Skipped = append(res.Skipped, n)
-						emit(Event{Type: NodeSkipped, Node: n,
-							Message: fmt.Sprintf("input %s failed", node.Address)})
-					}
-				}
-			}
-		}
+		a.complete(ctx, c)
 	}
 	_ = group.Wait()
-	for i, s := range state {
+
+	for i, s := range a.state {
 		if s == statePending {
-			res.NotStarted = append(res.NotStarted, work[i].Node)
-			res.NotStarted = append(res.NotStarted, shared[i]...)
+			a.res.NotStarted = append(a.res.NotStarted, a.work[i].Node)
+			a.res.NotStarted = append(a.res.NotStarted, a.shared[i]...)
 		}
 	}
-	return res, ctx.Err()
+	return a.res, ctx.Err()
+}
+
+// newApplyState reports the cached entries, folds entries that share a run
+// into the first of them, and counts for each entry its inputs that also
+// have to run.
+func newApplyState(entries []graph.Entry, opts Options, emit func(Event)) *applyState {
+	a := &applyState{opts: opts, emit: emit, res: &Result{}, shared: map[int][]*graph.Node{}}
+	index := make(map[*graph.Node]int)
+	for _, e := range entries {
+		if e.Action == graph.ActionCached {
+			a.res.Cached = append(a.res.Cached, e.Node)
+			emit(Event{Type: NodeCached, Node: e.Node})
+			continue
+		}
+		if j, ok := index[e.SameRunAs]; ok && e.SameRunAs != nil {
+			index[e.Node] = j
+			a.shared[j] = append(a.shared[j], e.Node)
+			continue
+		}
+		index[e.Node] = len(a.work)
+		a.work = append(a.work, e)
+	}
+
+	a.remaining = make([]int, len(a.work))
+	a.dependents = make([][]int, len(a.work))
+	a.state = make([]nodeState, len(a.work))
+	for i, e := range a.work {
+		for _, in := range e.Node.In {
+			if j, ok := index[in.Node]; ok {
+				a.remaining[i]++
+				a.dependents[j] = append(a.dependents[j], i)
+			}
+		}
+	}
+	for i := range a.work {
+		if a.remaining[i] == 0 {
+			a.ready = append(a.ready, i)
+		}
+	}
+	return a
+}
+
+// complete records a finished node and releases or skips its dependents.
+func (a *applyState) complete(ctx context.Context, c completion) {
+	node := a.work[c.index].Node
+	switch {
+	case c.err == nil || errors.Is(c.err, executors.ErrComputedElsewhere):
+		a.state[c.index] = stateDone
+		if c.err == nil {
+			a.res.Done = append(a.res.Done, node)
+			a.emit(Event{Type: NodeDone, Node: node, Duration: c.took})
+		} else {
+			a.res.Cached = append(a.res.Cached, node)
+			a.res.Elsewhere = append(a.res.Elsewhere, node)
+			a.emit(Event{Type: NodeCached, Node: node, Duration: c.took,
+				Message: "computed by another process while this one waited for its lock"})
+		}
+		for _, other := range a.shared[c.index] {
+			a.res.Cached = append(a.res.Cached, other)
+			a.emit(Event{Type: NodeCached, Node: other, Message: "same run as " + node.Address})
+		}
+		a.release(c.index)
+	case ctx.Err() != nil && errors.Is(c.err, ctx.Err()):
+		a.state[c.index] = stateCancelled
+		a.res.Cancelled = append(a.res.Cancelled, node)
+		a.res.NotStarted = append(a.res.NotStarted, a.shared[c.index]...)
+	default:
+		a.fail(c)
+	}
+}
+
+// release makes ready the dependents of a done entry whose inputs are all
+// done.
+func (a *applyState) release(i int) {
+	for _, d := range a.dependents[i] {
+		a.remaining[d]--
+		if a.remaining[d] == 0 && a.state[d] == statePending {
+			a.ready = insertSorted(a.ready, d)
+		}
+	}
+}
+
+// fail records a failed entry. Without KeepGoing it stops new starts;
+// with it, it skips the entry's transitive dependents.
+func (a *applyState) fail(c completion) {
+	node := a.work[c.index].Node
+	a.state[c.index] = stateFailed
+	a.res.Failed = append(a.res.Failed, Failure{Node: node, Err: c.err})
+	a.emit(Event{Type: NodeFailed, Node: node, Err: c.err, Duration: c.took})
+	for _, other := range a.shared[c.index] {
+		a.res.Skipped = append(a.res.Skipped, other)
+		a.emit(Event{Type: NodeSkipped, Node: other,
+			Message: fmt.Sprintf("same run as %s, which failed", node.Address)})
+	}
+	if !a.opts.KeepGoing {
+		a.stopped = true
+		return
+	}
+	for _, d := range transitiveDependents(c.index, a.dependents) {
+		if a.state[d] != statePending {
+			continue
+		}
+		a.state[d] = stateSkipped
+		for _, n := range append([]*graph.Node{a.work[d].Node}, a.shared[d]...) {
+			a.res.Skipped = append(a.res.Skipped, n)
+			a.emit(Event{Type: NodeSkipped, Node: n,
+				Message: fmt.Sprintf("input %s failed", node.Address)})
+		}
+	}
 }
 
 type nodeState int

@@ -13,7 +13,7 @@ import (
 	"github.com/llcflow/llcflow/graph"
 )
 
-// fakeExecutor records the order of runs and fails the run ids it is told to.
+// fakeExecutor records the order of runs and fails the addresses in fail.
 type fakeExecutor struct {
 	mu       sync.Mutex
 	order    []string

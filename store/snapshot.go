@@ -10,9 +10,9 @@ import (
 	"github.com/llcflow/llcflow/graph"
 )
 
-// Snapshot is a view of the store for one plan: it lists the run and
-// failure directories and reads the index once, so that the planner makes
-// no system call for a node that has neither a run nor a failure record.
+// Snapshot is a view of the store for one plan. It lists the run and
+// failure directories and reads the index once, so the planner makes no
+// system call for a node that has neither a run nor a failure record.
 // Runs that the listing names are still validated on every Status call.
 // A run committed by another process after the snapshot was taken is
 // not seen; apply's Begin finds it and reports the node as cached.

@@ -100,7 +100,7 @@ func (s *Store) lockPath(runID string) string {
 // Failed when the last attempt with this key failed, else Missing.
 //
 // A run found valid stays valid for later calls on the same Store until
-// this Store writes or removes it; changes made by other processes are
+// this Store writes or removes it. Changes that other processes make are
 // seen by a Store opened after them.
 func (s *Store) Status(runID, key string) (graph.RunStatus, string, error) {
 	if err := CheckRunID(runID); err != nil {

@@ -240,7 +240,7 @@ func recordCached(st *store.Store, nodes []*graph.Node) error {
 	return st.RecordAll(refs)
 }
 
-// interruptedError says what an interrupted apply completed and left.
+// interruptedError describes what an interrupted apply completed and left.
 func interruptedError(res *scheduler.Result) error {
 	msg := fmt.Sprintf("interrupted: %d nodes completed and are stored", len(res.Done))
 	if n := len(res.Cancelled); n > 0 {

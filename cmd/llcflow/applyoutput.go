@@ -38,8 +38,8 @@ type applyOutput struct {
 	nodes   map[string]*nodeTiming
 }
 
-// nodeTiming is what the output remembers of a running node, to compute
-// its ETA and to limit progress lines.
+// nodeTiming is the start and the last progress line of a running node,
+// kept to compute its ETA and to limit progress lines.
 type nodeTiming struct {
 	start        time.Time
 	lastFraction float64
@@ -192,8 +192,8 @@ func (o *applyOutput) timing(ev scheduler.Event) *nodeTiming {
 }
 
 // progressDue limits progress output. Log lines start after a node has run
-// for 2 seconds and then come every 10 % or every 5 seconds; JSON events
-// come every 1 % or every second; bars take every update.
+// for 2 seconds, and then come every 10 % or every 5 seconds. JSON events
+// come every 1 % or every second, and bars take every update.
 func (o *applyOutput) progressDue(ev scheduler.Event, t *nodeTiming) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()

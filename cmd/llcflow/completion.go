@@ -39,8 +39,8 @@ func (k *completionCmd) Run(ctx *kong.Context) error {
 	return nil
 }
 
-// completionCommand is what completion needs of one command: its name,
-// summary, and flags. The root is the command with an empty name.
+// completionCommand is one command's name, summary and flags, as the
+// scripts complete them. The root is the command with an empty name.
 type completionCommand struct {
 	name  string
 	help  string

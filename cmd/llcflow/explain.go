@@ -12,8 +12,8 @@ import (
 
 // printExplanations writes, for every node that matches a pattern, its
 // action and reason, its state in the store, and the comparison with the
-// latest earlier run of its address: every parameter leaf (changed ones
-// marked ~, added +, removed -) and every input.
+// latest earlier run of its address. The comparison lists every parameter
+// leaf and every input, marking changed ones ~, added + and removed -.
 func printExplanations(w io.Writer, plan *graph.Plan, look graph.Lookup, patterns []graph.Pattern,
 	asJSON bool) error {
 	var all []graph.Explanation

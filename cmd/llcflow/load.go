@@ -63,7 +63,7 @@ func (f *loadFlags) load(c *cli, asJSON bool) (*loaded, error) {
 	return nil, &exitError{code: exitFailure, err: fmt.Errorf("%s; nothing was run", describeErrors(diags))}
 }
 
-// describeErrors counts the errors and says where they are: in the HCL
+// describeErrors counts the errors and names where they are: in the HCL
 // files, or in the variable values that have no source range.
 func describeErrors(diags hcl.Diagnostics) string {
 	n, inFiles := 0, 0
@@ -113,6 +113,7 @@ func sourceLine(wf *dsl.Workflow, source string) (hcl.Range, bool) {
 	if err != nil || file == nil || line < 1 {
 		return hcl.Range{}, false
 	}
+
 	src := file.Bytes
 	start := 0
 	for l := 1; l < line; l++ {
@@ -126,6 +127,7 @@ func sourceLine(wf *dsl.Workflow, source string) (hcl.Range, bool) {
 	if end < start {
 		end = len(src)
 	}
+
 	text := src[start:end]
 	indent := len(text) - len(bytes.TrimLeft(text, " \t"))
 	trimmed := bytes.TrimRight(text, " \t\r")

@@ -20,7 +20,7 @@ const (
 )
 
 type cli struct {
-	Store   string `help:"Store directory that holds the runs." env:"LLCFLOW_STORE" default:"runs" type:"path"`
+	Store   string `help:"Store directory that contains the runs." env:"LLCFLOW_STORE" default:"runs" type:"path"`
 	NoColor bool   `help:"Print diagnostics without colour." env:"NO_COLOR"`
 
 	Plan       planCmd       `cmd:"" help:"Show which nodes are cached and which would run."`

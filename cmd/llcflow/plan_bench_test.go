@@ -107,9 +107,9 @@ func fakeRuns(b *testing.B, st *store.Store, g *graph.Graph, keep func(i int) bo
 
 // BenchmarkPlanSweep loads, builds and plans sweeps of 1,000, 10,000 and
 // 100,000 nodes against a real store, as llcflow plan does, and reports the
-// heap in use after planning. In the empty store every node is new; in the
-// other, every tenth node has a run, so the planner reads those manifests
-// and the index as well. Run it with
+// heap in use after planning. In the empty store every node is new. In the
+// other, every tenth node has a run, so the planner also reads those
+// manifests and the index. Run it with
 // go test ./cmd/llcflow -run '^$' -bench PlanSweep -benchtime 3x.
 func BenchmarkPlanSweep(b *testing.B) {
 	for _, seeds := range []int{100, 1000, 10000} {
@@ -139,6 +139,7 @@ func benchPlan(b *testing.B, seeds int, cached bool) {
 		}
 		fakeRuns(b, st, l.graph, func(i int) bool { return i%10 == 0 })
 	}
+
 	b.ReportAllocs()
 	b.ResetTimer()
 	var peak uint64
@@ -186,6 +187,7 @@ func BenchmarkCachedApply5000(b *testing.B) {
 		b.Fatal(err)
 	}
 	fakeRuns(b, st, l.graph, func(int) bool { return true })
+
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

@@ -210,6 +210,7 @@ func (sp *savedPlan) plan(c *cli, st *store.Store, asJSON bool) (*loaded, *graph
 	for i, p := range sp.VarFile {
 		varFiles[i] = absolute(sp.WorkDir, p)
 	}
+
 	wf, diags := dsl.Load(paths, dsl.Options{
 		Vars: sp.Vars, VarFiles: varFiles, Preset: sp.Preset,
 		Environ: sp.Environ, Registry: kinds.Registry{},
@@ -222,6 +223,7 @@ func (sp *savedPlan) plan(c *cli, st *store.Store, asJSON bool) (*loaded, *graph
 	if err != nil {
 		return nil, nil, err
 	}
+
 	pf := planFlags{NoSkip: sp.NoSkip, Rerun: sp.Rerun, Target: sp.Target}
 	opts, err := pf.options()
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/llcflow/llcflow/executors/modal"
 	"github.com/llcflow/llcflow/graph"
 	"github.com/llcflow/llcflow/store"
 )
@@ -36,7 +37,9 @@ func (r *runsCmd) Help() string {
 the addresses recorded for it, when it finished, and its size on disk. A
 valid run passed the checks that apply makes before it serves a cached run
 (the manifest parses, the key matches, every file has its recorded size);
-'llcflow check' also re-hashes the files. Examples:
+'llcflow check' also re-hashes the files. On the Modal volume a run is valid
+when its manifest parses, and its files are checked when 'llcflow pull'
+copies it. Examples:
 
   llcflow runs
   llcflow runs --kind sgld --older-than 30d
@@ -248,34 +251,41 @@ func (r *runsCmd) volumeRows() ([]runRow, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list the runs on the Modal volume %s: %w", opts.Volume, err)
 	}
+
 	var rows []runRow
 	for _, v := range runs {
-		row := runRow{RunID: v.RunID, Status: graph.Valid.String(), Addresses: []string{},
-			Path: opts.Volume + ":/" + v.RunID}
-		var m struct {
-			Type, Kind, Version string
-			Files               []struct{ Size int64 }
-		}
-		if err := json.Unmarshal(v.Manifest, &m); err != nil {
-			row.Status, row.Detail = graph.Corrupt.String(), "manifest.json does not parse: "+err.Error()
-		}
-		row.Type, row.Kind, row.Version = m.Type, m.Kind, m.Version
-		for _, f := range m.Files {
-			row.Bytes += f.Size
-		}
-		var p struct {
-			Address    string    `json:"address"`
-			FinishedAt time.Time `json:"finished_at"`
-		}
-		if v.Provenance != nil && json.Unmarshal(v.Provenance, &p) == nil {
-			row.Finished = p.FinishedAt
-			if p.Address != "" {
-				row.Addresses = []string{p.Address}
-			}
-		}
-		rows = append(rows, row)
+		rows = append(rows, volumeRow(opts.Volume, v))
 	}
 	return rows, nil
+}
+
+// volumeRow describes one run on the volume from its manifest and
+// provenance, without validating its files.
+func volumeRow(volume string, v modal.VolumeRun) runRow {
+	row := runRow{RunID: v.RunID, Status: graph.Valid.String(), Addresses: []string{},
+		Path: volume + ":/" + v.RunID}
+	var m struct {
+		Type, Kind, Version string
+		Files               []struct{ Size int64 }
+	}
+	if err := json.Unmarshal(v.Manifest, &m); err != nil {
+		row.Status, row.Detail = graph.Corrupt.String(), "manifest.json does not parse: "+err.Error()
+	}
+	row.Type, row.Kind, row.Version = m.Type, m.Kind, m.Version
+	for _, f := range m.Files {
+		row.Bytes += f.Size
+	}
+	var p struct {
+		Address    string    `json:"address"`
+		FinishedAt time.Time `json:"finished_at"`
+	}
+	if v.Provenance != nil && json.Unmarshal(v.Provenance, &p) == nil {
+		row.Finished = p.FinishedAt
+		if p.Address != "" {
+			row.Addresses = []string{p.Address}
+		}
+	}
+	return row
 }
 
 func writeRunsJSON(w io.Writer, rows []runRow) error {

@@ -379,8 +379,8 @@ func TestDeadProcessLockTakenOver(t *testing.T) {
 	}
 	killed.Wait()
 
-	// The next apply takes over the sampler's lock. Once it says so, the
-	// test interrupts it rather than wait for 500,000 steps.
+	// The next apply takes over the sampler's lock. Once its notice is out,
+	// the test interrupts it rather than wait for 500,000 steps.
 	next, lines := startApplyLines(t, dir, args...)
 	var notice map[string]any
 	for line := range lines {
@@ -885,5 +885,31 @@ func TestLayoutChangesKeepCache(t *testing.T) {
 	doc := planJSON(t, dir, "small.hcl")
 	if doc.Summary.Cached != 6 || doc.Summary.Run != 0 {
 		t.Errorf("after reordering, commenting and renaming: %+v, want all 6 cached\n%s", doc.Summary, rewritten)
+	}
+}
+
+func TestRetryFailedLogsDelay(t *testing.T) {
+	dir := failingBranch(t)
+	r := llcflow(t, dir, "apply", "--keep-going", "--retry-failed", "2", "--retry-delay", "10ms", "small.hcl")
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", r.code, r.stderr)
+	}
+	for _, want := range []string{
+		"retry   erm.fit[seed=1]: attempt 1 failed (node failure: ",
+		"retrying in 10ms",
+		"retry   erm.fit[seed=1]: attempt 2 failed (node failure: ",
+		"retrying in 20ms",
+	} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("retry log lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if got := strings.Count(r.stderr, "start   erm.fit[seed=1]"); got != 1 {
+		t.Errorf("node_start printed %d times for the retried node, want 1", got)
+	}
+
+	r = llcflow(t, dir, "apply", "--keep-going", "small.hcl")
+	if strings.Contains(r.stderr, "retry ") {
+		t.Errorf("a node failure was retried without --retry-failed:\n%s", r.stderr)
 	}
 }
