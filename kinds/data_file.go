@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/llcflow/llcflow/dsl"
@@ -163,15 +164,21 @@ func (fk fileKind) check(dir string, params map[string]any) []dsl.FieldError {
 	return nil
 }
 
-// fileError is the diagnostic of a file that is missing, unreadable or
-// malformed, at the attribute that names it.
+// fileError is the diagnostic of a data file that is missing, unreadable
+// or malformed, at the attribute that names it.
 func fileError(attr string, err error) dsl.FieldError {
-	summary := "Invalid data file"
+	return namedFileError("data", attr, err)
+}
+
+// namedFileError is fileError for a file of the given role, "data" or
+// "weights", which the summary names.
+func namedFileError(role, attr string, err error) dsl.FieldError {
+	summary := "Invalid " + role + " file"
 	switch {
 	case errors.Is(err, os.ErrNotExist):
-		summary = "Data file not found"
+		summary = capitalize(role) + " file not found"
 	case errors.Is(err, os.ErrPermission):
-		summary = "Unreadable data file"
+		summary = "Unreadable " + role + " file"
 	}
 	return dsl.FieldError{Attr: attr, Summary: summary, Detail: capitalize(err.Error()) + "."}
 }
@@ -254,7 +261,7 @@ func columns(a *numpyArray) int {
 
 func checkLabels(y *numpyArray, classes int) error {
 	if columns(y) != 1 {
-		return fmt.Errorf("with classes, Y must hold one label per row, but it has %d columns", columns(y))
+		return fmt.Errorf("with classes, Y must hold one label 0 … %d per row, but it has %d columns; for one-hot Y, save the labels y.argmax(axis=1) instead", classes-1, columns(y))
 	}
 	for i, v := range y.values {
 		if v != math.Trunc(v) || v < 0 || v >= float64(classes) {
@@ -292,7 +299,11 @@ func (fk fileKind) run(ctx context.Context, rc *RunContext) error {
 	if k, ok := rc.Params["classes"].(float64); ok {
 		classes = int(k)
 	}
-	fmt.Fprintf(rc.Log, "read %d points, in_dim %d, out_dim %d, content SHA-256 %v\n", d.n, d.inDim, d.outDim, hashes)
+	fmt.Fprintf(rc.Log, "read %d points, in_dim %d, out_dim %d; content SHA-256 of each file:\n", d.n, d.inDim, d.outDim)
+	for _, pa := range fk.paths {
+		path, _ := dataFiles.Load(hashes[pa.attr])
+		fmt.Fprintf(rc.Log, "  %s: %s\n", path, hashes[pa.attr])
+	}
 	return writeJSON(rc.Dir, "result.json", datasetResult{
 		N: d.n, InDim: d.inDim, OutDim: d.outDim, Classes: classes, ContentSHA256: hashes,
 	})
@@ -344,24 +355,32 @@ func parseNPYDataset(files map[string][]byte, params map[string]any) (x, y *nump
 	return x, y, nil
 }
 
-// parseCSVDataset splits a numeric table into X and Y columns.
+// parseCSVDataset splits a numeric table into X and Y columns. It strips
+// a UTF-8 byte order mark, which spreadsheet programs write, and with
+// header = true rejects a first row of numbers, which would otherwise be
+// dropped without notice.
 func parseCSVDataset(files map[string][]byte, params map[string]any) (x, y *numpyArray, err *attrError) {
 	delim := []rune(params["delimiter"].(string))
 	if len(delim) != 1 {
 		return nil, nil, &attrError{"delimiter", fmt.Errorf("delimiter %q must be one character", params["delimiter"])}
 	}
 
-	r := csv.NewReader(bytes.NewReader(files["path"]))
+	content := bytes.TrimPrefix(files["path"], []byte(utf8BOM))
+	r := csv.NewReader(bytes.NewReader(content))
 	r.Comma = delim[0]
 	r.TrimLeadingSpace = true
 	rows, e := r.ReadAll()
 	if e != nil {
-		return nil, nil, &attrError{"path", fmt.Errorf("not a valid CSV file: %w", e)}
+		return nil, nil, &attrError{"path", fmt.Errorf("not a valid CSV file: %w%s", e, delimiterHint(content, delim[0]))}
 	}
 
 	first := 0
 	if params["header"].(bool) {
 		first = 1
+		if len(rows) > 0 && allNumbers(rows[0]) {
+			return nil, nil, &attrError{"header", fmt.Errorf("the first row of the CSV file (%s) looks like data, but header = true skips it; set header = false, or add a row of column names",
+				strings.Join(rows[0], string(delim[0])))}
+		}
 	}
 	if len(rows) <= first {
 		return nil, nil, &attrError{"path", errors.New("the CSV file has no data rows")}
@@ -369,6 +388,9 @@ func parseCSVDataset(files map[string][]byte, params map[string]any) (x, y *nump
 	cols := len(rows[first])
 	isY, aerr := yColumns(params["y_columns"].([]any), cols)
 	if aerr != nil {
+		if cols == 1 {
+			aerr.err = fmt.Errorf("%w%s", aerr.err, delimiterHint(content, delim[0]))
+		}
 		return nil, nil, aerr
 	}
 
@@ -381,6 +403,9 @@ func parseCSVDataset(files map[string][]byte, params map[string]any) (x, y *nump
 			if e != nil {
 				return nil, nil, &attrError{"path", fmt.Errorf("row %d, column %d: %q is not a number", first+i+1, j+1, field)}
 			}
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, nil, &attrError{"path", fmt.Errorf("row %d, column %d is %q; data must be finite", first+i+1, j+1, field)}
+			}
 			if isY[j] {
 				y.values = append(y.values, v)
 			} else {
@@ -389,6 +414,36 @@ func parseCSVDataset(files map[string][]byte, params map[string]any) (x, y *nump
 		}
 	}
 	return x, y, nil
+}
+
+// utf8BOM is the byte order mark that some programs write at the start of
+// a UTF-8 file.
+const utf8BOM = "\ufeff"
+
+// allNumbers reports whether every field of a row parses as a number.
+func allNumbers(row []string) bool {
+	for _, field := range row {
+		if _, err := strconv.ParseFloat(field, 64); err != nil {
+			return false
+		}
+	}
+	return len(row) > 0
+}
+
+// delimiterHint returns a sentence that names the delimiter the table
+// seems to use when its first line has none of delim but another common
+// separator, and "" otherwise.
+func delimiterHint(content []byte, delim rune) string {
+	line, _, _ := bytes.Cut(content, []byte("\n"))
+	if bytes.ContainsRune(line, delim) {
+		return ""
+	}
+	for _, sep := range []string{";", "\t", "|", ","} {
+		if strings.Contains(string(line), sep) && []rune(sep)[0] != delim {
+			return fmt.Sprintf("; the first line contains no %q but contains %q, so set delimiter = %q", string(delim), sep, sep)
+		}
+	}
+	return ""
 }
 
 // yColumns returns the set of Y column indices of a table of cols columns.
@@ -401,6 +456,9 @@ func yColumns(list []any, cols int) (map[int]bool, *attrError) {
 		}
 		if j < 0 || j >= cols {
 			return nil, &attrError{"y_columns", fmt.Errorf("column %d is outside the table's %d columns", int(v.(float64)), cols)}
+		}
+		if isY[j] {
+			return nil, &attrError{"y_columns", fmt.Errorf("y_columns names column %d twice (negative indices count from the end of the %d columns); list each Y column once", j, cols)}
 		}
 		isY[j] = true
 	}

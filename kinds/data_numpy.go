@@ -78,8 +78,10 @@ func readNumbers(rd *npyio.Reader, typ string) ([]float64, error) {
 			}
 		}
 		return out, nil
+	case "f2":
+		return nil, fmt.Errorf("float16 is not supported; save the array as float32 or float64 (array.astype(numpy.float32))")
 	}
-	return nil, fmt.Errorf("element type is not supported, want a boolean, integer or floating-point dtype")
+	return nil, fmt.Errorf("element type is not supported, want a boolean, an integer or a float32 or float64 dtype")
 }
 
 func readConverted[T int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64 | float32](rd *npyio.Reader) ([]float64, error) {

@@ -92,6 +92,8 @@ func decodeTensor(dtype safetensors.DType, raw []byte) ([]float64, error) {
 		for i := 0; i+2 <= len(raw); i += 2 {
 			out = append(out, float64(math.Float32frombits(uint32(binary.LittleEndian.Uint16(raw[i:]))<<16)))
 		}
+	case safetensors.F16:
+		return nil, fmt.Errorf("dtype F16 (float16) is not supported; save the tensors as F32, F64 or BF16 (tensor.float() in PyTorch)")
 	default:
 		return nil, fmt.Errorf("dtype %s is not supported, want F64, F32 or BF16", dtype)
 	}
@@ -158,19 +160,19 @@ func checkWeightsFile(dir string, params map[string]any) []dsl.FieldError {
 	}
 	format, err := weightsFormat(name)
 	if err != nil {
-		return []dsl.FieldError{fileError("weights", err)}
+		return []dsl.FieldError{namedFileError("weights", "weights", err)}
 	}
 	path, err := resolvePath(dir, name)
 	if err != nil {
-		return []dsl.FieldError{fileError("weights", err)}
+		return []dsl.FieldError{namedFileError("weights", "weights", err)}
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return []dsl.FieldError{fileError("weights", err)}
+		return []dsl.FieldError{namedFileError("weights", "weights", err)}
 	}
 	arrays, err := readWeightsFile(format, data)
 	if err != nil {
-		return []dsl.FieldError{fileError("weights", err)}
+		return []dsl.FieldError{namedFileError("weights", "weights", err)}
 	}
 
 	var m mlpParams
