@@ -15,7 +15,7 @@ import (
 // with loss = "cross_entropy"), 0/1 labels for one output (loss =
 // "logistic"). Y holds one label per row and result.json records classes.
 func init() {
-	register(&Kind{
+	register(checkingWholeNumbers(&Kind{
 		Type:    "dataset",
 		Name:    "teacher_classification",
 		Version: "teacher_classification/1",
@@ -35,7 +35,7 @@ func init() {
 		}, inputAttrs()...),
 		Check: checkClassification,
 		Run:   runClassification,
-	})
+	}))
 }
 
 type classificationParams struct {
@@ -53,6 +53,10 @@ func checkClassification(params map[string]any) []dsl.FieldError {
 		return []dsl.FieldError{{Summary: "Invalid value", Detail: err.Error()}}
 	}
 	if errs := checkTeacherWidths(p.Teacher.Widths, p.InDim); errs != nil {
+		return errs
+	}
+	// Y holds one label per row.
+	if errs := checkDataSize(p.N, p.InDim, 1); errs != nil {
 		return errs
 	}
 	return checkInputs(params, p.InDim)

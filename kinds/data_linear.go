@@ -23,7 +23,7 @@ import (
 // product into rank-r factors (targets.Linear.MostSingular), so that a
 // teacher w* sits where that λ is the local learning coefficient.
 func init() {
-	register(&Kind{
+	register(checkingWholeNumbers(&Kind{
 		Type:    "dataset",
 		Name:    "linear_teacher",
 		Version: "linear_teacher/1",
@@ -40,7 +40,7 @@ func init() {
 		}, inputAttrs()...),
 		Check: checkLinearTeacher,
 		Run:   runLinearTeacher,
-	})
+	}))
 }
 
 type linearTeacherParams struct {
@@ -83,6 +83,9 @@ func checkLinearTeacher(params map[string]any) []dsl.FieldError {
 		return []dsl.FieldError{{Attr: "rank", Summary: "Invalid value",
 			Detail: fmt.Sprintf("rank %d exceeds the smallest teacher width %d of %v; the product of the matrices has rank at most %d.",
 				p.Rank, m, p.Widths, m)}}
+	}
+	if errs := checkDataSize(p.N, p.Widths[0], p.Widths[len(p.Widths)-1]); errs != nil {
+		return errs
 	}
 	return append(checkInputs(params, p.Widths[0]), checkNoise(params)...)
 }

@@ -3,8 +3,10 @@ package kinds
 import (
 	"context"
 	"fmt"
+	"math"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/llcflow/llcflow/datasets"
 	"github.com/llcflow/llcflow/dsl"
@@ -24,7 +26,7 @@ const (
 var activations = []string{"relu", "tanh", "gelu", "identity"}
 
 func init() {
-	register(&Kind{
+	register(checkingWholeNumbers(&Kind{
 		Type:    "dataset",
 		Name:    "teacher_student",
 		Version: "teacher_student/1",
@@ -42,7 +44,7 @@ func init() {
 		}, inputAttrs()...),
 		Check: checkTeacherStudent,
 		Run:   runTeacherStudent,
-	})
+	}))
 }
 
 // inputAttrs returns x_dist and the options of its distributions. An
@@ -213,6 +215,9 @@ func checkTeacherStudent(params map[string]any) []dsl.FieldError {
 	if errs := checkTeacherWidths(p.Teacher.Widths, p.InDim); errs != nil {
 		return errs
 	}
+	if errs := checkDataSize(p.N, p.InDim, p.Teacher.Widths[len(p.Teacher.Widths)-1]); errs != nil {
+		return errs
+	}
 	return append(checkInputs(params, p.InDim), checkNoise(params)...)
 }
 
@@ -373,4 +378,74 @@ func readArrays(dir string) (x, y []float64, n, inDim, outDim int, err error) {
 		return nil, nil, 0, 0, 0, fmt.Errorf("dataset %s: X has shape %v and Y %v; want (n, in_dim) and (n, out_dim)", dir, xs, ys)
 	}
 	return x, y, xs[0], xs[1], ys[1], nil
+}
+
+// maxWhole is the largest magnitude of a whole-number attribute, 2^53: the
+// largest integer that float64, the type of HCL numbers here, holds
+// exactly, and well inside Go's int.
+const maxWhole = 1 << 53
+
+// maxDataBytes bounds the memory of a dataset's arrays,
+// n × (in_dim + out_dim) × 8 bytes. It is a fixed 8 GiB rather than a
+// share of this machine's memory, so that a file validates the same way on
+// every machine. The erm and sampler nodes that read the dataset hold
+// copies of it too.
+const maxDataBytes = 8 << 30
+
+// checkingWholeNumbers makes k's Check run checkWholeNumbers on k's
+// schema first, so that no whole number reaches a Go int out of range,
+// and returns k.
+func checkingWholeNumbers(k *Kind) *Kind {
+	check := k.Check
+	k.Check = func(params map[string]any) []dsl.FieldError {
+		if errs := checkWholeNumbers(k.Attrs, params, ""); errs != nil {
+			return errs
+		}
+		return check(params)
+	}
+	return k
+}
+
+// checkWholeNumbers rejects Int and IntList values of magnitude above
+// maxWhole, in params and in its objects.
+func checkWholeNumbers(attrs []Attr, params map[string]any, prefix string) []dsl.FieldError {
+	var errs []dsl.FieldError
+	tooLarge := func(a Attr, v any) {
+		if f, ok := v.(float64); ok && math.Abs(f) > maxWhole {
+			top := strings.SplitN(prefix+a.Name, ".", 2)[0]
+			errs = append(errs, dsl.FieldError{Attr: top, Summary: "Invalid value",
+				Detail: fmt.Sprintf("%s = %g is too large; whole numbers must be at most 2^53 = %d in magnitude.", prefix+a.Name, f, int64(maxWhole))})
+		}
+	}
+	for _, a := range attrs {
+		switch v := params[a.Name].(type) {
+		case float64:
+			if a.Type == Int {
+				tooLarge(a, v)
+			}
+		case []any:
+			if a.Type == IntList {
+				for _, e := range v {
+					tooLarge(a, e)
+				}
+			}
+		case map[string]any:
+			if a.Type == Object {
+				errs = append(errs, checkWholeNumbers(a.Fields, v, prefix+a.Name+".")...)
+			}
+		}
+	}
+	return errs
+}
+
+// checkDataSize rejects a dataset whose arrays X (n × inDim) and Y
+// (n × outDim) of float64 would take more than maxDataBytes.
+func checkDataSize(n, inDim, outDim int) []dsl.FieldError {
+	bytes := float64(n) * float64(inDim+outDim) * 8
+	if bytes <= maxDataBytes {
+		return nil
+	}
+	return []dsl.FieldError{{Attr: "n", Summary: "Dataset too large",
+		Detail: fmt.Sprintf("n = %d points of in_dim %d and out_dim %d take n × (in_dim + out_dim) × 8 bytes = %.1f GiB, above the limit of %d GiB; lower n.",
+			n, inDim, outDim, bytes/(1<<30), maxDataBytes>>30)}}
 }

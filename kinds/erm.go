@@ -35,7 +35,7 @@ var lossOptions = map[string]map[string]any{
 }
 
 func init() {
-	register(&Kind{
+	register(checkingWholeNumbers(&Kind{
 		Type:    "model",
 		Name:    "mlp",
 		Version: "mlp/1",
@@ -49,7 +49,7 @@ func init() {
 			{Name: "init", Type: String, Default: "he", Enum: []string{"he", "xavier"}},
 		},
 		Check: checkMLP,
-	})
+	}))
 	registerFileKind(&Kind{
 		Type:    "erm",
 		Name:    "erm",
@@ -235,6 +235,9 @@ type ermResult struct {
 // checkERM checks a checkpoint erm (one with from) or a training erm, whose
 // weights file is relative to dir.
 func checkERM(dir string, params map[string]any) []dsl.FieldError {
+	if errs := checkWholeNumbers(ermAttrs(), params, ""); errs != nil {
+		return errs
+	}
 	if _, ok := params["from"]; ok {
 		return checkCheckpointERM(params)
 	}
@@ -371,6 +374,10 @@ func runERM(ctx context.Context, rc *RunContext) error {
 		return err
 	}
 	loss := p.loss()
+	if loss.Kind == "cross_entropy" && data.result.Classes == 0 {
+		return fmt.Errorf("the cross_entropy loss needs class labels, but dataset run %s holds none; %s",
+			filepath.Base(dataDir), classesAdvice)
+	}
 	mlp, err := newModel(p.Model, data.result.InDim, modelOutDim(data.result, loss))
 	if err != nil {
 		return err
@@ -430,6 +437,9 @@ func runERM(ctx context.Context, rc *RunContext) error {
 		Loss: loss, Accuracy: accuracyAt(pot, w), Train: &settings, Checkpoints: saver.saved,
 	})
 }
+
+// classesAdvice tells how to give a file dataset class labels.
+const classesAdvice = "set classes = K on the dataset block when Y holds the labels 0 … K−1, one per row; for one-hot Y, save the labels y.argmax(axis=1) instead"
 
 // modelOutDim returns the output width a model needs for the data: one
 // logit per class for cross_entropy, the width of Y otherwise.

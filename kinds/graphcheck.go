@@ -57,9 +57,10 @@ func input(n *graph.Node, role string) *graph.Node {
 
 // CheckGraph finds the problems between connected nodes before anything
 // runs: a model whose first or last width differs from its dataset's input
-// or output dimension, and a sampler that derives nβ = beta0·n/log n from a
-// dataset with fewer than two points. Each problem is reported once per
-// block and dataset shape.
+// or output dimension, a cross_entropy erm on a dataset without class
+// labels, a checkpoint erm whose step its training erm cannot give, and a
+// sampler that derives nβ = beta0·n/log n from a dataset with fewer than
+// two points. Each problem is reported once per block and dataset shape.
 func CheckGraph(g *graph.Graph) []GraphError {
 	var errs []GraphError
 	seen := map[string]bool{}
@@ -73,9 +74,18 @@ func CheckGraph(g *graph.Graph) []GraphError {
 	for _, n := range g.Nodes {
 		switch n.Type {
 		case "erm":
+			if from := input(n, "from"); from != nil {
+				if e, bad := checkCheckpointStep(n, from); bad {
+					add(e)
+				}
+				continue
+			}
 			data := input(n, "dataset")
 			if data == nil {
 				continue
+			}
+			if e, bad := checkClassLabels(n, data); bad {
+				add(e)
 			}
 			_, in, out, ok := datasetShape(data)
 			model, _ := n.Params["model"].(map[string]any)
@@ -110,4 +120,55 @@ func CheckGraph(g *graph.Graph) []GraphError {
 		}
 	}
 	return errs
+}
+
+// checkCheckpointStep checks the step of a checkpoint erm n against its
+// training erm from: the step must lie within the training, and a step
+// before the last needs saved training states to replay from.
+func checkCheckpointStep(n, from *graph.Node) (GraphError, bool) {
+	fail := func(summary, format string, args ...any) (GraphError, bool) {
+		return GraphError{Address: n.Address, Source: n.Source, Summary: summary, Detail: fmt.Sprintf(format, args...)}, true
+	}
+	if _, nested := from.Params["from"]; nested || input(from, "from") != nil {
+		return fail("Invalid checkpoint", "%s is itself a checkpoint erm. Set from to the training erm.", from.Address)
+	}
+	k, ok := n.Params["checkpoint"].(float64)
+	steps, hasSteps := from.Params["steps"].(float64)
+	if !ok || !hasSteps {
+		return GraphError{}, false
+	}
+	saved, _ := from.Params["checkpoints"].([]any)
+	switch {
+	case k > steps:
+		return fail("Checkpoint after the end of training",
+			"checkpoint = %d is after the last training step %d of %s. Use a step from 0 to %d, or train %s longer.",
+			int(k), int(steps), from.Address, int(steps), from.Address)
+	case k < steps && len(saved) == 0:
+		return fail("No saved training state",
+			"checkpoint = %d needs saved training states of %s, which sets neither checkpoints nor num_checkpoints. Add checkpoints = [%d] or num_checkpoints to %s.",
+			int(k), from.Address, int(k), from.Address)
+	}
+	return GraphError{}, false
+}
+
+// regressionDatasets are the dataset kinds whose Y holds real-valued
+// targets and never class labels.
+var regressionDatasets = []string{"teacher_student", "linear_teacher"}
+
+// checkClassLabels checks that the dataset of a cross_entropy erm n holds
+// class labels: a file dataset needs classes = K.
+func checkClassLabels(n, data *graph.Node) (GraphError, bool) {
+	if loss, _ := n.Params["loss"].(string); loss != "cross_entropy" {
+		return GraphError{}, false
+	}
+	_, hasClasses := data.Params["classes"]
+	switch {
+	case contains(regressionDatasets, data.Kind):
+		return GraphError{Address: n.Address, Source: n.Source, Summary: "Dataset has no class labels",
+			Detail: fmt.Sprintf("The cross_entropy loss needs class labels, but %s (kind %q) has real-valued targets. Use a teacher_classification or file dataset, or another loss.", data.Address, data.Kind)}, true
+	case fileChecks["dataset."+data.Kind] != nil && !hasClasses:
+		return GraphError{Address: n.Address, Source: n.Source, Summary: "Dataset has no class labels",
+			Detail: fmt.Sprintf("The cross_entropy loss needs class labels, but %s sets no classes. In %s, %s.", data.Address, data.Address, classesAdvice)}, true
+	}
+	return GraphError{}, false
 }

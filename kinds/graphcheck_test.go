@@ -80,3 +80,71 @@ func TestCheckGraphTooFewPointsForBeta0(t *testing.T) {
 		t.Errorf("with n_beta set: errors %+v, want none", errs)
 	}
 }
+
+func TestCheckGraphCheckpointSteps(t *testing.T) {
+	cases := []struct {
+		name, training, step, summary string
+	}{
+		{"after the end", "steps = 600\n  checkpoints = [200]", "650", "Checkpoint after the end of training"},
+		{"no saved state", "steps = 600", "300", "No saved training state"},
+		{"last step", "steps = 600", "600", ""},
+		{"saved", "steps = 600\n  num_checkpoints = 3", "300", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			src := strings.Replace(checkSource("100", "[3, 8, 1]"), "model   = model.m", "model   = model.m\n  "+tc.training, 1) +
+				"erm \"at\" {\n  from       = erm.e\n  checkpoint = " + tc.step + "\n}\n"
+			errs := CheckGraph(loadGraph(t, src))
+			if tc.summary == "" {
+				if len(errs) != 0 {
+					t.Errorf("errors %+v, want none", errs)
+				}
+				return
+			}
+			if len(errs) != 1 {
+				t.Fatalf("errors %+v, want one", errs)
+			}
+			if errs[0].Address != "erm.at" || errs[0].Summary != tc.summary {
+				t.Errorf("error %s %q, want erm.at %q", errs[0].Address, errs[0].Summary, tc.summary)
+			}
+		})
+	}
+}
+
+func TestCheckGraphCrossEntropyNeedsLabels(t *testing.T) {
+	labels, err := filepath.Abs(filepath.Join("testdata", "labels.npz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fileData := func(classes string) string {
+		return "dataset \"f\" {\n  kind = \"npz\"\n  path = \"" + labels + "\"\n  " + classes + "\n}\n" +
+			"model \"m\" {\n  kind   = \"mlp\"\n  depth  = 1\n  width  = 4\n}\n" +
+			"erm \"e\" {\n  dataset = dataset.f\n  model   = model.m\n  loss    = \"cross_entropy\"\n}\n"
+	}
+	cases := []struct {
+		name, src, detail string
+	}{
+		{"file without classes", fileData(""), "set classes = K"},
+		{"file with classes", fileData("classes = 3"), ""},
+		{"regression data", strings.Replace(checkSource("100", "[3, 8, 2]"), "model   = model.m", "model   = model.m\n  loss = \"cross_entropy\"", 1), "real-valued targets"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var errs []GraphError
+			for _, e := range CheckGraph(loadGraph(t, tc.src)) {
+				if e.Summary == "Dataset has no class labels" {
+					errs = append(errs, e)
+				}
+			}
+			if tc.detail == "" {
+				if len(errs) != 0 {
+					t.Errorf("errors %+v, want none", errs)
+				}
+				return
+			}
+			if len(errs) != 1 || errs[0].Address != "erm.e" || !strings.Contains(errs[0].Detail, tc.detail) {
+				t.Errorf("errors %+v, want one at erm.e containing %q", errs, tc.detail)
+			}
+		})
+	}
+}
