@@ -20,14 +20,14 @@ import (
 // NAME.svg per figure and a result.json that lists them.
 func init() {
 	register(&Kind{
-		Type: "plot", Name: "sampler", Version: "plot_sampler/1",
+		Type: "plot", Name: "sampler", Version: "plot_sampler/2",
 		Attrs: []Attr{
 			{Name: "label", Type: String, Doc: "the name of the run in the plot titles, its address"},
 		},
 		Run: runPlotSampler,
 	})
 	register(&Kind{
-		Type: "plot", Name: "sweep", Version: "plot_sweep/1",
+		Type: "plot", Name: "sweep", Version: "plot_sweep/2",
 		// Params: axes, the sweep axis names in sweep-block order, and runs,
 		// a list of sweepRun objects. No HCL block normalizes them.
 		Run: runPlotSweep,
@@ -115,36 +115,61 @@ func runPlotSweep(ctx context.Context, rc *RunContext) error {
 			return err
 		}
 		m := report.Derive(sum, run.WallSeconds, Efficiency)
+		family, err := readFamily(rc, sum.FamilyID)
+		if err != nil {
+			return err
+		}
+		trainingID := sum.FamilyID
+		if family != nil && family.TrainedRunID != "" {
+			trainingID = family.TrainedRunID
+		}
 		sweep.Rows = append(sweep.Rows, report.SweepRow{
 			Address: run.Address, Sampler: run.Sampler, Kind: sum.Kind,
 			FamilyID: sum.FamilyID, Family: run.Family, Axes: run.Axes, D: sum.D,
 			LLCMean: sum.LLCMean, LLCSE: sum.LLCSE,
 			LambdaTrue: sum.LambdaTrue, LambdaExact: sum.LambdaExact,
 			ESSPerSecond: m.ESSPerSecond, WNVTime: m.WNVTime, WNVFDE: m.WNVFDE,
-			CheckpointStep: report.CheckpointStep(sum, run.Axes),
+			CheckpointStep: report.CheckpointStep(sum, family), TrainingID: trainingID,
 		})
-		if err := addCurve(rc, sweep.Curves, sum.FamilyID); err != nil {
+		if err := addCurve(rc, sweep.Curves, trainingID); err != nil {
 			return err
 		}
 	}
 	return writeFigures(ctx, rc, "sweep", report.SweepFigures(sweep))
 }
 
-// addCurve reads the training curve of an erm family once. Target
+// readFamily reads the result.json of the erm or target that a sampler
+// ran on, or returns nil when the run is not in the store.
+func readFamily(rc *RunContext, familyID string) (*report.Family, error) {
+	if familyID == "" || rc.RunDir == nil {
+		return nil, nil
+	}
+	var family report.Family
+	err := readJSON(filepath.Join(rc.RunDir(familyID), "result.json"), &family)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the result of family run %s: %w", familyID, err)
+	}
+	return &family, nil
+}
+
+// addCurve reads the training curve of an erm once. Target
 // families have no curve.
-func addCurve(rc *RunContext, curves map[string][]report.CurvePoint, familyID string) error {
-	if _, done := curves[familyID]; done || familyID == "" || rc.RunDir == nil {
+func addCurve(rc *RunContext, curves map[string][]report.CurvePoint, ermID string) error {
+	if _, done := curves[ermID]; done || ermID == "" || rc.RunDir == nil {
 		return nil
 	}
-	curve, err := report.ReadCurve(filepath.Join(rc.RunDir(familyID), fileCurve))
+	curve, err := report.ReadCurve(filepath.Join(rc.RunDir(ermID), fileCurve))
 	if errors.Is(err, fs.ErrNotExist) {
-		curves[familyID] = nil
+		curves[ermID] = nil
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	curves[familyID] = curve
+	curves[ermID] = curve
 	return nil
 }
 

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"fmt"
 	"image/color"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -72,7 +74,7 @@ func (f *Figure) Render(format string) ([]byte, error) {
 
 func (f *Figure) draw(dc draw.Canvas) {
 	if len(f.Panels) == 1 && len(f.Panels[0]) == 1 {
-		f.Panels[0][0].Draw(dc)
+		drawPanel(f.Panels[0][0], dc)
 		return
 	}
 	tiles := draw.Tiles{
@@ -85,10 +87,82 @@ func (f *Figure) draw(dc draw.Canvas) {
 	for i, row := range f.Panels {
 		for j, p := range row {
 			if p != nil {
-				p.Draw(canvases[i][j])
+				drawPanel(p, canvases[i][j])
 			}
 		}
 	}
+}
+
+// legendGap is the space left between a legend and the highest point of
+// the data below it.
+const legendGap = 2 * vg.Millimeter
+
+// drawPanel draws p into c with its y range raised, for this drawing only,
+// so that a legend at the top of the data area sits in a band above every
+// data point and error bar and covers none of them.
+func drawPanel(p *plot.Plot, c draw.Canvas) {
+	yMax := p.Y.Max
+	defer func() { p.Y.Max = yMax }()
+	p.Y.Max = legendYMax(p, c)
+	p.Draw(c)
+}
+
+// legendYMax returns the top of the y range at which the data of p fill
+// the data area below a band that holds p's top legend, or p.Y.Max when
+// p has no top legend or the band does not fit.
+func legendYMax(p *plot.Plot, c draw.Canvas) float64 {
+	yMin, yMax := p.Y.Min, p.Y.Max
+	legend := p.Legend.Rectangle(draw.Canvas{}).Size().Y
+	data := p.DataCanvas(c).Size().Y
+	if !p.Legend.Top || legend == 0 || data <= 2*(legend+legendGap) || !(yMax > yMin) {
+		return yMax
+	}
+	// The data keep the fraction 1 − free of the data area's height, and
+	// the band above them holds the legend.
+	free := float64((legend + legendGap) / data)
+	if _, isLog := p.Y.Scale.(plot.LogScale); isLog && yMin > 0 {
+		lo, hi := math.Log(yMin), math.Log(yMax)
+		return math.Exp(lo + (hi-lo)/(1-free))
+	}
+	return yMin + (yMax-yMin)/(1-free)
+}
+
+// plainTicks are gonum's default ticks with the labels written in the
+// shortest form, "250" for "250.00" and "0.5" for "0.50".
+type plainTicks struct{}
+
+func (plainTicks) Ticks(lo, hi float64) []plot.Tick {
+	ticks := plot.DefaultTicks{}.Ticks(lo, hi)
+	for i, t := range ticks {
+		if t.Label != "" {
+			ticks[i].Label = strconv.FormatFloat(t.Value, 'g', 6, 64)
+		}
+	}
+	return ticks
+}
+
+// integerTicks are gonum's default ticks at whole numbers only, for axes
+// of steps, lags and counts.
+type integerTicks struct{}
+
+func (integerTicks) Ticks(lo, hi float64) []plot.Tick {
+	var out []plot.Tick
+	for _, t := range (plot.DefaultTicks{}).Ticks(lo, hi) {
+		if t.Value != math.Trunc(t.Value) {
+			continue
+		}
+		if t.Label != "" {
+			t.Label = strconv.FormatFloat(t.Value, 'f', 0, 64)
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+// setIntegerTicks gives a linear axis of whole-number values ticks at
+// whole numbers only.
+func setIntegerTicks(a *plot.Axis) {
+	a.Tick.Marker = integerTicks{}
 }
 
 // Files returns the names of the figure's PNG and SVG files.
@@ -119,6 +193,8 @@ func newPlot(title, x, y string) *plot.Plot {
 	p.Y.Label.Text = y
 	p.Add(plotter.NewGrid())
 	p.Legend.Top = true
+	p.X.Tick.Marker = plainTicks{}
+	p.Y.Tick.Marker = plainTicks{}
 	return p
 }
 

@@ -9,6 +9,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
 )
 
 func TestPooledRanksAverageTies(t *testing.T) {
@@ -179,23 +183,24 @@ func TestSweepTrainingFigure(t *testing.T) {
 	var rows []SweepRow
 	for _, step := range []float64{100, 500, 1000} {
 		rows = append(rows, SweepRow{Address: "sampler.sgld[checkpoint=" + FormatCell(step) + "]", Sampler: "sgld",
-			FamilyID: "fam", LLCMean: ptr(step / 100), LLCSE: ptr(0.2), CheckpointStep: ptr(step)})
+			FamilyID: "fam" + FormatCell(step), LLCMean: ptr(step / 100), LLCSE: ptr(0.2), CheckpointStep: ptr(step),
+			TrainingID: "train"})
 	}
-	curves := map[string][]CurvePoint{"fam": {{0, 1}, {500, 0.1}, {1000, 0.01}}}
+	curves := map[string][]CurvePoint{"train": {{0, 1, 0.3}, {500, 0.1, 0.8}, {1000, 0.01, 0.95}}}
 	figs := SweepFigures(Sweep{Rows: rows, Curves: curves})
 	i := slices.IndexFunc(figs, func(f *Figure) bool { return f.Name == "llc_vs_training_step" })
 	if i < 0 {
 		t.Fatalf("figures %v lack llc_vs_training_step", figureNames(figs))
 	}
 	f := figs[i]
-	if len(f.Panels) != 1 || len(f.Panels[0]) != 2 {
-		t.Fatalf("training figure has %d rows of panels, want one row of two", len(f.Panels))
+	if len(f.Panels) != 1 || len(f.Panels[0]) != 3 {
+		t.Fatalf("training figure has %d rows of panels, want one row of three", len(f.Panels))
 	}
 	svg, err := f.Render("svg")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"LLC along training", "Training loss"} {
+	for _, want := range []string{"LLC along training", "Training loss", "Training accuracy"} {
 		if !strings.Contains(string(svg), want) {
 			t.Errorf("training figure lacks the panel %q", want)
 		}
@@ -203,14 +208,85 @@ func TestSweepTrainingFigure(t *testing.T) {
 }
 
 func TestCheckpointStep(t *testing.T) {
-	if got := CheckpointStep(&Summary{CheckpointStep: ptr(300)}, map[string]any{"checkpoint": 5.0}); !near(got, 300) {
+	checkpoint := &Family{Checkpoint: ptr(400), TrainedRunID: "train"}
+	if got := CheckpointStep(&Summary{CheckpointStep: ptr(300)}, checkpoint); !near(got, 300) {
 		t.Errorf("checkpoint step %v, want 300 from result.json", deref(got))
 	}
-	if got := CheckpointStep(&Summary{}, map[string]any{"checkpoint": 5.0}); !near(got, 5) {
-		t.Errorf("checkpoint step %v, want 5 from the axis", deref(got))
+	if got := CheckpointStep(&Summary{}, checkpoint); !near(got, 400) {
+		t.Errorf("checkpoint step %v, want 400 from the checkpoint erm", deref(got))
 	}
-	if got := CheckpointStep(&Summary{}, map[string]any{"seed": 1.0}); got != nil {
-		t.Errorf("checkpoint step %v, want nil", *got)
+	if got := CheckpointStep(&Summary{}, &Family{}); got != nil {
+		t.Errorf("checkpoint step %v for a training erm, want nil", *got)
+	}
+	if got := CheckpointStep(&Summary{}, nil); got != nil {
+		t.Errorf("checkpoint step %v without a family, want nil", *got)
+	}
+}
+
+func TestTrainingFigureWithoutAccuracy(t *testing.T) {
+	rows := []SweepRow{{Address: "sampler.hmc[step=5]", Sampler: "hmc", FamilyID: "at5", LLCMean: ptr(1),
+		CheckpointStep: ptr(5), TrainingID: "train"}}
+	curves := map[string][]CurvePoint{"train": {{0, 1, math.NaN()}, {10, 0.5, math.NaN()}}}
+	f := trainingFigure(Sweep{Rows: rows, Curves: curves})
+	if f == nil {
+		t.Fatal("no training figure for a row with a checkpoint step")
+	}
+	if len(f.Panels[0]) != 2 {
+		t.Errorf("regression training figure has %d panels, want 2 (LLC and loss)", len(f.Panels[0]))
+	}
+}
+
+func TestReadCurveAccuracy(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "curve.csv")
+	if err := os.WriteFile(path, []byte("step,loss,accuracy\n0,1.5,0.25\n20,0.5,0.75\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	curve, err := ReadCurve(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(curve) != 2 || curve[1] != (CurvePoint{Step: 20, Loss: 0.5, Accuracy: 0.75}) {
+		t.Errorf("curve %v, want the second point {20 0.5 0.75}", curve)
+	}
+	if err := os.WriteFile(path, []byte("step,loss\n0,1.5\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	curve, err = ReadCurve(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(curve) != 1 || !math.IsNaN(curve[0].Accuracy) {
+		t.Errorf("curve %v, want one point with a NaN accuracy", curve)
+	}
+	if err := os.WriteFile(path, []byte("step,loss,extra\n0,1.5,2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadCurve(path); err == nil {
+		t.Error("a curve with an unknown third column was read")
+	}
+}
+
+func TestIntegerTicks(t *testing.T) {
+	for _, tick := range (integerTicks{}).Ticks(0, 1000) {
+		if tick.Value != math.Trunc(tick.Value) {
+			t.Errorf("tick at %v is not a whole number", tick.Value)
+		}
+		if strings.Contains(tick.Label, ".") {
+			t.Errorf("tick label %q has a decimal point", tick.Label)
+		}
+	}
+	labels := 0
+	for _, tick := range (plainTicks{}).Ticks(0, 1000) {
+		if tick.Label != "" {
+			labels++
+		}
+		if strings.HasSuffix(tick.Label, ".00") {
+			t.Errorf("tick label %q has trailing zeros", tick.Label)
+		}
+	}
+	if labels < 2 {
+		t.Errorf("plain ticks over 0..1000 have %d labels, want at least 2", labels)
 	}
 }
 
@@ -220,5 +296,28 @@ func TestUseLogScale(t *testing.T) {
 	}
 	if useLogScale([]float64{4, 8, 16}) || useLogScale([]float64{0, 10, 1000}) {
 		t.Error("narrow or non-positive values should use a linear axis")
+	}
+}
+
+func TestLegendAboveData(t *testing.T) {
+	p := newPlot("legend", "x", "y")
+	addLine(p, plotter.XYs{{X: 0, Y: 0}, {X: 1, Y: 10}}, seriesColor(0), "a sampler")
+	addLine(p, plotter.XYs{{X: 0, Y: 10}, {X: 1, Y: 0}}, seriesColor(1), "another sampler")
+	img := vgimg.New(panelWidth, panelHeight)
+	c := draw.New(img)
+	yMax := legendYMax(p, c)
+	if !(yMax > 10) {
+		t.Fatalf("y range top %v, want it raised above the data maximum 10", yMax)
+	}
+	area := p.DataCanvas(c)
+	h := float64(area.Size().Y)
+	dataTop := float64(area.Min.Y) + h*(10-p.Y.Min)/(yMax-p.Y.Min)
+	legendBottom := float64(area.Max.Y) - float64(p.Legend.Rectangle(draw.Canvas{}).Size().Y)
+	if dataTop > legendBottom {
+		t.Errorf("data reach %.1f pt, above the legend's bottom edge at %.1f pt", dataTop, legendBottom)
+	}
+	drawPanel(p, c)
+	if p.Y.Max != 10 {
+		t.Errorf("y range top %v after drawing, want the data maximum 10 back", p.Y.Max)
 	}
 }

@@ -80,6 +80,7 @@ func isFinite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
 
 func runningLLCFigure(t *Trace, s *Summary, label string) *Figure {
 	p := newPlot(label+": running LLC", "step after warmup", "running mean of λ draws")
+	setIntegerTicks(&p.X)
 	x0, x1 := stepRange(t)
 	if m, se := finitePtr(s.LLCMean), finitePtr(s.LLCSE); m != nil && se != nil && x1 > x0 {
 		band, err := plotter.NewPolygon(plotter.XYs{
@@ -115,6 +116,7 @@ func runningLLCFigure(t *Trace, s *Summary, label string) *Figure {
 
 func lossFigure(t *Trace, s *Summary, label string) *Figure {
 	p := newPlot(label+": loss", "step after warmup", "L_n")
+	setIntegerTicks(&p.X)
 	for c, ch := range t.Chains {
 		addLine(p, finiteXYs(ch.Step, ch.Loss), seriesColor(c), chainName(c))
 	}
@@ -131,6 +133,7 @@ func lossFigure(t *Trace, s *Summary, label string) *Figure {
 
 func autocorrFigure(t *Trace, label string) *Figure {
 	p := newPlot(label+": autocorrelation", "lag (draws)", "autocorrelation of λ")
+	setIntegerTicks(&p.X)
 	maxLag := 0
 	for c, ch := range t.Chains {
 		rho := diagnostics.Autocorrelation(ch.LLC, maxAutocorrLag)
@@ -226,6 +229,7 @@ func pooledRanks(chains [][]float64) [][]float64 {
 
 func energyErrorFigure(t *Trace, label string) *Figure {
 	p := newPlot(label+": energy error", "step after warmup", "energy error ΔH")
+	setIntegerTicks(&p.X)
 	for c, ch := range t.Chains {
 		l := addLine(p, finiteXYs(ch.Step, ch.Series["energy_error"]), seriesColor(c), chainName(c))
 		l.Width = vg.Points(0.5)
@@ -244,6 +248,7 @@ func acceptanceFigure(t *Trace, label string) *Figure {
 	}
 	p := newPlot(label+": MALA acceptance", "step after warmup",
 		fmt.Sprintf("MALA acceptance (moving mean of %d draws)", window))
+	setIntegerTicks(&p.X)
 	for c, ch := range t.Chains {
 		acc := ch.Series["mala_accept"]
 		// The trailing mean at draw k averages draws max(0, k−w+1)..k.

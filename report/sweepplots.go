@@ -3,6 +3,7 @@ package report
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -31,8 +32,11 @@ type SweepRow struct {
 	ESSPerSecond            *float64
 	WNVTime, WNVFDE         *float64
 	// CheckpointStep is the training step of the erm checkpoint the
-	// sampler ran at, or nil.
+	// sampler ran at, or nil. TrainingID is the run id of the erm whose
+	// curve.csv covers that step: the training erm of a checkpoint erm,
+	// else FamilyID.
 	CheckpointStep *float64
+	TrainingID     string
 }
 
 // Sweep is the input of the sweep plots.
@@ -40,13 +44,15 @@ type Sweep struct {
 	// Axes are the sweep axes in sweep-block order.
 	Axes []string
 	Rows []SweepRow
-	// Curves holds the training curve of each erm family by family id.
+	// Curves holds the training curve of each erm by run id, keyed by the
+	// rows' TrainingID.
 	Curves map[string][]CurvePoint
 }
 
-// CurvePoint is one point of an erm training curve.
+// CurvePoint is one point of an erm training curve. Accuracy is NaN for a
+// regression loss.
 type CurvePoint struct {
-	Step, Loss float64
+	Step, Loss, Accuracy float64
 }
 
 // SweepFigures returns the figures across the runs of a sweep, leaving out
@@ -221,12 +227,24 @@ func llcVsAxisFigure(rows []SweepRow, axis string) *Figure {
 	addSamplerSeries(p, &sp, true)
 	if useLogScale(xs) {
 		setLogX(p)
+	} else if integral(xs) {
+		setIntegerTicks(&p.X)
 	}
 	return &Figure{
 		Name: "llc_vs_" + fileSafe(axis), Title: "LLC against " + axis, Panels: single(p),
 		Caption: fmt.Sprintf("Each point is one run with ±2 standard errors; the line of each "+
 			"sampler goes through the mean estimate at each value of %s, over the other axes.", axis),
 	}
+}
+
+// integral reports whether every value is a whole number.
+func integral(xs []float64) bool {
+	for _, x := range xs {
+		if x != math.Trunc(x) {
+			return false
+		}
+	}
+	return true
 }
 
 func distinct(xs []float64) int {
@@ -260,6 +278,7 @@ func essPerSecondFigure(rows []SweepRow) *Figure {
 		return nil
 	}
 	p := newPlot("ESS per second against model size", "parameters d", "bulk ESS per second")
+	setIntegerTicks(&p.X)
 	addSamplerSeries(p, &sp, false)
 	if useLogScale(sp.ys()) {
 		setLogY(p)
@@ -288,6 +307,8 @@ func wnvFigure(rows []SweepRow) *Figure {
 	left := newPlot("WNV per second", "parameters d", "SE² × wall seconds")
 	addSamplerSeries(left, &byTime, false)
 	right := newPlot("WNV per gradient", "parameters d", "SE² × FDE")
+	setIntegerTicks(&left.X)
+	setIntegerTicks(&right.X)
 	addSamplerSeries(right, &byFDE, false)
 	if useLogScale(byTime.ys()) {
 		setLogY(left)
@@ -373,6 +394,8 @@ func comparisonFigure(id string, fam []SweepRow) *Figure {
 	// Leave a margin so that a λ line at the edge of the data stays visible.
 	pad := 0.05 * (p.Y.Max - p.Y.Min)
 	p.Y.Min, p.Y.Max = p.Y.Min-pad, p.Y.Max+pad
+	// Keep the first and last error bars clear of the axes.
+	p.X.Min, p.X.Max = -0.5, float64(len(fam))-0.5
 	p.NominalX(names...)
 	p.X.Tick.Label.Rotation = math.Pi / 8
 	p.X.Tick.Label.XAlign = draw.XRight
@@ -385,11 +408,12 @@ func comparisonFigure(id string, fam []SweepRow) *Figure {
 }
 
 // trainingFigure plots the LLC against the training step of the erm
-// checkpoint the sampler ran at, beside the training loss, when any run
-// has a checkpoint step.
+// checkpoint the sampler ran at, beside the training loss and, for a
+// classification loss, the accuracy of the training erm, when any run has
+// a checkpoint step.
 func trainingFigure(s Sweep) *Figure {
 	var sp samplerPoints
-	families := map[string]bool{}
+	training := map[string]bool{}
 	for _, r := range s.Rows {
 		if r.CheckpointStep == nil || r.LLCMean == nil {
 			continue
@@ -399,7 +423,9 @@ func trainingFigure(s Sweep) *Figure {
 			se = *r.LLCSE
 		}
 		sp.add(r.Sampler, point{x: *r.CheckpointStep, y: *r.LLCMean, err: 2 * se})
-		families[r.FamilyID] = true
+		if r.TrainingID != "" {
+			training[r.TrainingID] = true
+		}
 	}
 	if len(sp.names) == 0 {
 		return nil
@@ -407,56 +433,70 @@ func trainingFigure(s Sweep) *Figure {
 
 	left := newPlot("LLC along training", "training step", "LLC estimate")
 	addSamplerSeries(left, &sp, true)
+	setIntegerTicks(&left.X)
+	// Keep the error bars at the first and last checkpoint clear of the axes.
+	pad := 0.05 * (left.X.Max - left.X.Min)
+	left.X.Min, left.X.Max = left.X.Min-pad, left.X.Max+pad
+	panels := []*plot.Plot{left}
 
-	right := newPlot("Training loss", "training step", "L_n")
-	ids := make([]string, 0, len(families))
-	for id := range families {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
+	ids := slices.Sorted(maps.Keys(training))
+	loss := newPlot("Training loss", "training step", "L_n")
+	accuracy := newPlot("Training accuracy", "training step", "accuracy")
 	var losses []float64
+	hasAccuracy := false
 	for i, id := range ids {
-		var xys plotter.XYs
+		var lossXYs, accXYs plotter.XYs
 		for _, pt := range s.Curves[id] {
 			if pt.Loss > 0 && isFinite(pt.Loss) {
-				xys = append(xys, plotter.XY{X: pt.Step, Y: pt.Loss})
+				lossXYs = append(lossXYs, plotter.XY{X: pt.Step, Y: pt.Loss})
 				losses = append(losses, pt.Loss)
 			}
+			if isFinite(pt.Accuracy) {
+				accXYs = append(accXYs, plotter.XY{X: pt.Step, Y: pt.Accuracy})
+			}
 		}
-		if len(xys) > 0 {
-			addLine(right, xys, seriesColor(i), id)
+		label := ""
+		if len(ids) > 1 {
+			label = "erm run " + id[:min(len(id), 8)]
+		}
+		if len(lossXYs) > 0 {
+			addLine(loss, lossXYs, seriesColor(i), label)
+		}
+		if len(accXYs) > 0 {
+			addLine(accuracy, accXYs, seriesColor(i), label)
+			hasAccuracy = true
 		}
 	}
-	if useLogScale(losses) {
-		setLogY(right)
+	if len(losses) > 0 {
+		if useLogScale(losses) {
+			setLogY(loss)
+		}
+		setIntegerTicks(&loss.X)
+		panels = append(panels, loss)
+	}
+	if hasAccuracy {
+		setIntegerTicks(&accuracy.X)
+		panels = append(panels, accuracy)
 	}
 
 	return &Figure{
 		Name: "llc_vs_training_step", Title: "LLC along training",
-		Panels: [][]*plot.Plot{{left, right}},
-		Caption: "Left: the LLC estimated at each training checkpoint, with ±2 standard " +
-			"errors. Right: the training loss of the erm runs (on a log scale when it spans " +
-			"two decades or more).",
+		Panels: [][]*plot.Plot{panels},
+		Caption: "Left: the LLC estimated at each training checkpoint, per sampler, with ±2 " +
+			"standard errors. Then the training loss of the training erm (on a log scale when " +
+			"it spans two decades or more) and, for a classification loss, its accuracy.",
 	}
 }
 
-// CheckpointAxes are the sweep axis names that hold the training step of
-// an erm checkpoint, for runs whose result.json has no checkpoint_step.
-//
-// NOTE: these names are a guess made before erm checkpoints exist; align
-// them with the checkpoint attribute once it lands.
-var CheckpointAxes = []string{"checkpoint", "checkpoint_step"}
-
 // CheckpointStep returns the training step a run sampled at: the
-// summary's checkpoint_step, else the value of a checkpoint axis, else nil.
-func CheckpointStep(s *Summary, axes map[string]any) *float64 {
+// summary's checkpoint_step, else the checkpoint of the erm family the
+// sampler ran on, else nil. family may be nil.
+func CheckpointStep(s *Summary, family *Family) *float64 {
 	if v := finitePtr(s.CheckpointStep); v != nil {
 		return v
 	}
-	for _, name := range CheckpointAxes {
-		if v, ok := axes[name].(float64); ok {
-			return num(v)
-		}
+	if family != nil {
+		return finitePtr(family.Checkpoint)
 	}
 	return nil
 }

@@ -2,8 +2,10 @@ package report
 
 import (
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"slices"
 	"strconv"
@@ -116,7 +118,9 @@ func (t *Trace) LLCChains() [][]float64 {
 	return out
 }
 
-// ReadCurve reads an erm node's curve.csv (step,loss).
+// ReadCurve reads an erm node's curve.csv: step,loss and, for the
+// classification losses, an accuracy column. Accuracy is NaN in the points
+// of a curve without that column.
 func ReadCurve(path string) ([]CurvePoint, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -127,17 +131,24 @@ func ReadCurve(path string) ([]CurvePoint, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read curve %s: %w", path, err)
 	}
-	if len(recs) == 0 || !slices.Equal(recs[0], []string{"step", "loss"}) {
-		return nil, fmt.Errorf("read curve %s: the header must be step,loss", path)
+	if len(recs) == 0 || !slices.Equal(recs[0][:min(len(recs[0]), 2)], []string{"step", "loss"}) ||
+		(len(recs[0]) == 3 && recs[0][2] != "accuracy") || len(recs[0]) > 3 {
+		return nil, fmt.Errorf("read curve %s: the header must be step,loss or step,loss,accuracy", path)
 	}
+	withAccuracy := len(recs[0]) == 3
 	out := make([]CurvePoint, 0, len(recs)-1)
 	for i, rec := range recs[1:] {
-		step, err1 := strconv.ParseFloat(rec[0], 64)
-		loss, err2 := strconv.ParseFloat(rec[1], 64)
-		if err1 != nil || err2 != nil {
-			return nil, fmt.Errorf("read curve %s: line %d is not two numbers: %v", path, i+2, rec)
+		pt := CurvePoint{Accuracy: math.NaN()}
+		var err1, err2, err3 error
+		pt.Step, err1 = strconv.ParseFloat(rec[0], 64)
+		pt.Loss, err2 = strconv.ParseFloat(rec[1], 64)
+		if withAccuracy {
+			pt.Accuracy, err3 = strconv.ParseFloat(rec[2], 64)
 		}
-		out = append(out, CurvePoint{Step: step, Loss: loss})
+		if err := errors.Join(err1, err2, err3); err != nil {
+			return nil, fmt.Errorf("read curve %s: line %d is not %d numbers: %v", path, i+2, len(recs[0]), rec)
+		}
+		out = append(out, pt)
 	}
 	return out, nil
 }

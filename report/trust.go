@@ -71,11 +71,21 @@ func flagRank(code string) int {
 	return len(flagOrder)
 }
 
-// Family is the part of an erm node's result.json that the trust flags
-// read. A target's result.json has neither field.
+// Family is the part of an erm node's result.json that the trust flags,
+// the results rows and the training plot read. A target's result.json has
+// none of these fields.
 type Family struct {
 	NotMinimum bool     `json:"not_minimum"`
 	GradNorm   *float64 `json:"grad_norm"`
+	// FinalLoss is the training loss L_n at w*, and Accuracy the fraction
+	// of correct predictions there (nil for a regression loss).
+	FinalLoss *float64 `json:"final_loss"`
+	Accuracy  *float64 `json:"accuracy"`
+	// Checkpoint is the training step of a checkpoint erm's w*, nil for a
+	// training erm, and TrainedRunID the run id of the training erm that
+	// the checkpoint comes from.
+	Checkpoint   *float64 `json:"checkpoint"`
+	TrainedRunID string   `json:"trained_run_id"`
 }
 
 // CheckTrust returns the trust flags of a sampler run in the order of

@@ -381,7 +381,7 @@ func runFacts(r *resultRow) []report.Fact {
 		{"fraction below L_n(w*)", r.FracBelowStar}, {"energy variance", r.EnergyVar}, {"L", r.L},
 		{"wall seconds", r.WallSeconds}, {"FDE", r.FDE}, {"ESS per second", r.ESSPerSecond},
 		{"ESS per FDE", r.ESSPerFDE}, {"WNV (time)", r.WNVTime}, {"WNV (FDE)", r.WNVFDE},
-		{"checkpoint step", r.CheckpointStep},
+		{"checkpoint step", r.CheckpointStep}, {"training loss at w*", r.FinalLoss}, {"training accuracy at w*", r.Accuracy},
 	} {
 		if f.value != nil {
 			facts = append(facts, report.Fact{Name: f.name, Value: general(f.value)})

@@ -713,3 +713,63 @@ func (b *browser) waitEvent(t *testing.T, method string) {
 		}
 	}
 }
+
+func TestCheckpointSweepResultsAndReport(t *testing.T) {
+	dir := workdir(t, "checkpoints.hcl")
+	mustSucceed(t, llcflow(t, dir, "apply", "checkpoints.hcl"), "apply")
+
+	r := llcflow(t, dir, "results", "--format", "json", "checkpoints.hcl")
+	mustSucceed(t, r, "results")
+	var doc struct {
+		Rows []struct {
+			Address        string         `json:"address"`
+			Axes           map[string]any `json:"axes"`
+			CheckpointStep *float64       `json:"checkpoint_step"`
+			FinalLoss      *float64       `json:"final_loss"`
+			Accuracy       *float64       `json:"accuracy"`
+		} `json:"rows"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+		t.Fatalf("parse results: %v\n%s", err, r.stdout)
+	}
+	if len(doc.Rows) != 4 {
+		t.Fatalf("%d rows, want 4 (2 samplers × 2 steps)", len(doc.Rows))
+	}
+	lossAt := map[float64]float64{}
+	for _, row := range doc.Rows {
+		if row.CheckpointStep == nil || *row.CheckpointStep != row.Axes["step"] {
+			t.Errorf("%s: checkpoint_step %v, want the step %v", row.Address, row.CheckpointStep, row.Axes["step"])
+			continue
+		}
+		if row.FinalLoss == nil || row.Accuracy == nil {
+			t.Errorf("%s: final_loss %v and accuracy %v, want both", row.Address, row.FinalLoss, row.Accuracy)
+			continue
+		}
+		if *row.Accuracy < 0 || *row.Accuracy > 1 {
+			t.Errorf("%s: accuracy %v outside [0, 1]", row.Address, *row.Accuracy)
+		}
+		lossAt[*row.CheckpointStep] = *row.FinalLoss
+	}
+	// Adam at lr 0.01 lowers the cross-entropy between steps 20 and 60.
+	if !(lossAt[60] < lossAt[20]) {
+		t.Errorf("training loss %v at step 60, want it below %v at step 20", lossAt[60], lossAt[20])
+	}
+
+	csv := llcflow(t, dir, "results", "--format", "csv", "checkpoints.hcl")
+	mustSucceed(t, csv, "results --format csv")
+	header := strings.Split(strings.SplitN(csv.stdout, "\n", 2)[0], ",")
+	for _, name := range []string{"checkpoint_step", "final_loss", "accuracy"} {
+		if !slices.Contains(header, name) {
+			t.Errorf("CSV header %v lacks %s", header, name)
+		}
+	}
+
+	mustSucceed(t, llcflow(t, dir, "report", "--out", "rep", "checkpoints.hcl"), "report")
+	pngs, err := filepath.Glob(filepath.Join(dir, "rep", "plots", "*", "llc_vs_training_step.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pngs) != 1 {
+		t.Errorf("%d llc_vs_training_step.png files in the report, want 1", len(pngs))
+	}
+}

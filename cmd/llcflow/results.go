@@ -122,6 +122,12 @@ type resultRow struct {
 	WNVFDESampling    any `json:"wnv_fde_sampling"`
 	// Warnings are the sampler's own health warnings from result.json.
 	Warnings []string `json:"warnings"`
+	// FinalLoss and Accuracy are the training loss L_n and the accuracy
+	// of the erm the sampler ran on, at w*: at the checkpoint step for a
+	// checkpoint erm. Accuracy is null for a regression loss, and both
+	// are null for a target.
+	FinalLoss any `json:"final_loss"`
+	Accuracy  any `json:"accuracy"`
 
 	node *graph.Node
 }
@@ -425,6 +431,7 @@ func readResultRow(st *store.Store, n *graph.Node) (resultRow, error) {
 		wall = &prov.WallSeconds
 	}
 	m := report.Derive(&sum, wall, kinds.Efficiency)
+	family := readFamily(st, sum.FamilyID)
 	row := resultRow{
 		Address: n.Address, RunID: n.RunID, FamilyID: sum.FamilyID, Sampler: n.Name, Kind: n.Kind,
 		Axes: map[string]any{}, D: sum.D, N: sum.N, NBeta: nullable(sum.NBeta), Gamma: nullable(sum.Gamma),
@@ -437,7 +444,7 @@ func readResultRow(st *store.Store, n *graph.Node) (resultRow, error) {
 		AcceptanceRate: nullable(m.AcceptanceRate), StepSize: nullable(m.StepSize),
 		Divergences: nullable(m.Divergences), FracBelowStar: nullable(m.FracBelowStar),
 		EnergyVar: nullable(m.EnergyVar), L: nullable(m.L),
-		Flags:              report.CheckTrust(&sum, m, readFamily(st, sum.FamilyID)),
+		Flags:              report.CheckTrust(&sum, m, family),
 		LambdaMultiplicity: nullable(sum.LambdaMultiplicity),
 		ESSMean:            nullable(sum.ESSMean), LLCSEMean: nullable(sum.LLCSEMean),
 		GradFDESampling: nullable(sum.Work.GradFDESampling), LossEvals: nullable(sum.Work.LossEvals),
@@ -448,7 +455,10 @@ func readResultRow(st *store.Store, n *graph.Node) (resultRow, error) {
 	for _, a := range n.Axes {
 		row.Axes[a.Name] = a.Value
 	}
-	row.CheckpointStep = nullable(report.CheckpointStep(&sum, row.Axes))
+	row.CheckpointStep = nullable(report.CheckpointStep(&sum, family))
+	if family != nil {
+		row.FinalLoss, row.Accuracy = nullable(family.FinalLoss), nullable(family.Accuracy)
+	}
 	if row.Flags == nil {
 		row.Flags = []report.Flag{}
 	}
@@ -666,6 +676,9 @@ func resultsTable(l *loaded, rows []resultRow) *report.Table {
 		t.Columns = append(t.Columns, report.Column{Name: name, Type: report.Float})
 	}
 	t.Columns = append(t.Columns, report.Column{Name: "warnings", Type: report.String})
+	for _, name := range []string{"final_loss", "accuracy"} {
+		t.Columns = append(t.Columns, report.Column{Name: name, Type: report.Float})
+	}
 
 	for _, r := range rows {
 		cells := []any{r.Address, r.RunID, r.FamilyID, r.Sampler, r.Kind}
@@ -679,7 +692,7 @@ func resultsTable(l *loaded, rows []resultRow) *report.Table {
 			flagList(r.Flags),
 			r.LambdaMultiplicity, r.ESSMean, r.LLCSEMean, r.GradFDESampling,
 			r.LossEvals, r.ESSPerFDESampling, r.WNVFDESampling,
-			strings.Join(r.Warnings, "; "))
+			strings.Join(r.Warnings, "; "), r.FinalLoss, r.Accuracy)
 		t.AddRow(cells...)
 	}
 	return t
