@@ -378,7 +378,7 @@ func parseCSVDataset(files map[string][]byte, params map[string]any) (x, y *nump
 	if params["header"].(bool) {
 		first = 1
 		if len(rows) > 0 && allNumbers(rows[0]) {
-			return nil, nil, &attrError{"header", fmt.Errorf("the first row of the CSV file (%s) looks like data, but header = true skips it; set header = false, or add a row of column names",
+			return nil, nil, &attrError{"path", fmt.Errorf("the first row of the CSV file (%s) looks like data, but header = true skips it; set header = false, or add a row of column names",
 				strings.Join(rows[0], string(delim[0])))}
 		}
 	}

@@ -37,8 +37,8 @@ func TestCSVRejectsNumericHeader(t *testing.T) {
 	dir := t.TempDir()
 	writeTestFile(t, dir, "d.csv", "1,2,3\n4,5,6\n7,8,9\n")
 	e := normalizeErr(t, dir, "dataset", "csv", map[string]any{"path": "d.csv"})
-	if e.Attr != "header" {
-		t.Errorf("error at %q, want header", e.Attr)
+	if e.Attr != "path" {
+		t.Errorf("error at %q, want path", e.Attr)
 	}
 	if !strings.Contains(e.Detail, "looks like data") || !strings.Contains(e.Detail, "set header = false") {
 		t.Errorf("detail %q, want it to say the first row looks like data and to set header = false", e.Detail)
