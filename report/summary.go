@@ -59,6 +59,11 @@ type Summary struct {
 	// CheckpointStep is the training step of the erm checkpoint that the
 	// sampler ran at, for runs along a training trajectory.
 	CheckpointStep *float64 `json:"checkpoint_step"`
+
+	// BatchSize is an SGLD run's minibatch size b from the node's params,
+	// not from result.json, so that the acceptance flag can tell a
+	// minibatch run (b < N) from a full-batch one. It is nil when unknown.
+	BatchSize *float64 `json:"-"`
 }
 
 // Work is the work block of result.json, counted in full-data equivalents

@@ -40,11 +40,12 @@ type Flag struct {
 // flagOrder lists the flag codes in the order CheckTrust returns them,
 // each with its meaning for a legend.
 var flagOrder = []struct{ code, meaning string }{
-	{"rhat", fmt.Sprintf("R̂ above %.2f: the chains disagree, so run more draws or more warmup", MaxRHat)},
+	{"rhat", fmt.Sprintf("R̂ above %.2f: the chains disagree, so run more draws or more chains", MaxRHat)},
 	{"low_ess", fmt.Sprintf("bulk or tail ESS below %d per chain: the standard error is unreliable, so run more draws", MinESSPerChain)},
 	{"divergences", "HMC divergent transitions after warmup: the estimate may be biased, so lower step_size or raise target_accept"},
 	{"energy_var", "MCLMC energy-error variance more than twice its tuning target: give a smaller step_size or energy_var"},
-	{"sgld_accept", fmt.Sprintf("SGLD's MALA acceptance more than %.1f from %.1f: the step size is too large or too small", SGLDAcceptTolerance, SGLDTargetAccept)},
+	{"sgld_accept", fmt.Sprintf("SGLD's MALA acceptance more than %.1f from %.1f: in a full-batch run the step size is too large or too small, "+
+		"and in a minibatch run the value includes minibatch noise", SGLDAcceptTolerance, SGLDTargetAccept)},
 	{"below_star", fmt.Sprintf("more than %.0f%% of the draws have a loss below L_n(w*): w* is not a local minimum, so train longer or raise gamma", 100*MaxFracBelowStar)},
 	{"not_minimum", "the erm's gradient norm at w* is too large for a minimum: train longer or raise the learning rate"},
 	{"negative", "a negative estimate: w* is not a local minimum, so train longer or raise gamma"},
@@ -118,7 +119,7 @@ func numericFlags(s *Summary, m Metrics) []Flag {
 	var flags []Flag
 	if r := finitePtr(s.RHat); r != nil && *r > MaxRHat {
 		flags = append(flags, Flag{"rhat", fmt.Sprintf(
-			"R̂ = %.3f exceeds %.2f, so the chains disagree; run more draws or more warmup", *r, MaxRHat)})
+			"R̂ = %.3f exceeds %.2f, so the chains disagree; run more draws or more chains", *r, MaxRHat)})
 	}
 	if f, ok := lowESS(s); ok {
 		flags = append(flags, f)
@@ -128,12 +129,7 @@ func numericFlags(s *Summary, m Metrics) []Flag {
 			"%s divergent transitions; lower the step size or raise target_accept", formatCount(*d))})
 	}
 	if a := m.AcceptanceRate; s.Kind == "sgld" && a != nil && math.Abs(*a-SGLDTargetAccept) > SGLDAcceptTolerance {
-		advice := "lower step_size"
-		if *a > SGLDTargetAccept {
-			advice = "raise step_size"
-		}
-		flags = append(flags, Flag{"sgld_accept", fmt.Sprintf(
-			"MALA acceptance %.2f is far from %.1f; %s", *a, SGLDTargetAccept, advice)})
+		flags = append(flags, Flag{"sgld_accept", sgldAcceptMessage(s, *a)})
 	}
 	if f := m.FracBelowStar; f != nil && *f > MaxFracBelowStar {
 		flags = append(flags, Flag{"below_star", fmt.Sprintf(
@@ -144,6 +140,27 @@ func numericFlags(s *Summary, m Metrics) []Flag {
 			"the estimate %.4g is negative, which happens when w* is not a local minimum; train longer or raise gamma", *v)})
 	}
 	return flags
+}
+
+// sgldAcceptMessage words the acceptance flag of an SGLD run. The MALA
+// acceptance of a minibatch run is computed from minibatch losses and
+// gradients, whose noise keeps it below 0.9 at any step size, so only a
+// full-batch run gets step size advice.
+func sgldAcceptMessage(s *Summary, accept float64) string {
+	measured := fmt.Sprintf("MALA acceptance %.2f is more than %.1f from %.1f", accept, SGLDAcceptTolerance, SGLDTargetAccept)
+	advice := "lower step_size"
+	if accept > SGLDTargetAccept {
+		advice = "raise step_size"
+	}
+	switch {
+	case s.BatchSize == nil:
+		return measured + "; in a full-batch run, " + advice + ". In a minibatch run the value includes minibatch " +
+			"noise and stays below 0.9 at any step size"
+	case *s.BatchSize < float64(s.N):
+		return fmt.Sprintf("%s, but with minibatches of %.0f of the %d points the value includes minibatch "+
+			"noise and stays below 0.9 at any step size. A full-batch run (batch_size = %d) sizes the step", measured, *s.BatchSize, s.N, s.N)
+	}
+	return measured + " in this full-batch run; " + advice
 }
 
 func notMinimumFlag(family *Family) Flag {

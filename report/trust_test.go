@@ -109,3 +109,40 @@ func TestEveryFlagCodeHasMeaning(t *testing.T) {
 		t.Errorf("an unknown code has meaning %q, want \"\"", FlagMeaning("no_such_flag"))
 	}
 }
+
+func TestSGLDAcceptMessageByBatch(t *testing.T) {
+	n := 1000
+	minibatch, full := 256.0, 1000.0
+	cases := []struct {
+		name     string
+		batch    *float64
+		want     []string
+		unwanted string
+	}{
+		{"minibatch", &minibatch, []string{"minibatch noise", "batch_size = 1000"}, "; lower step_size"},
+		{"full batch", &full, []string{"full-batch run; lower step_size"}, "minibatch"},
+		{"unknown batch", nil, []string{"in a full-batch run, lower step_size", "minibatch noise"}, ""},
+	}
+	for _, c := range cases {
+		s := &Summary{Kind: "sgld", N: n, BatchSize: c.batch}
+		got := sgldAcceptMessage(s, 0.55)
+		for _, want := range c.want {
+			if !strings.Contains(got, want) {
+				t.Errorf("%s: message %q lacks %q", c.name, got, want)
+			}
+		}
+		if c.unwanted != "" && strings.Contains(got, c.unwanted) {
+			t.Errorf("%s: message %q contains %q", c.name, got, c.unwanted)
+		}
+	}
+}
+
+func TestRHatAdviceMatchesWarning(t *testing.T) {
+	flags := CheckTrust(&Summary{RHat: ptr(1.05)}, Metrics{}, nil)
+	if len(flags) != 1 || !strings.Contains(flags[0].Message, "run more draws or more chains") {
+		t.Errorf("flags %v, want one rhat flag advising more draws or more chains as the sampler warning does", flags)
+	}
+	if !strings.Contains(FlagMeaning("rhat"), "run more draws or more chains") {
+		t.Errorf("rhat legend %q gives other advice than the sampler warning", FlagMeaning("rhat"))
+	}
+}

@@ -45,7 +45,8 @@ a legend of the flags raised under it:
   low_ess      bulk or tail ESS below 100 per chain
   divergences  HMC divergent transitions after warmup
   energy_var   MCLMC energy-error variance above twice its tuning target
-  sgld_accept  MALA acceptance more than 0.1 from 0.9
+  sgld_accept  MALA acceptance more than 0.1 from 0.9 (a minibatch run
+               stays below 0.9 at any step size)
   below_star   more than half of the draws below L_n(w*)
   not_minimum  the erm's gradient norm at w* is too large for a minimum
   negative     a negative estimate
@@ -429,6 +430,9 @@ func readResultRow(st *store.Store, n *graph.Node) (resultRow, error) {
 	var wall *float64
 	if prov, err := st.ReadProvenance(n.RunID); err == nil {
 		wall = &prov.WallSeconds
+	}
+	if b, ok := n.Params["batch_size"].(float64); ok && n.Kind == "sgld" {
+		sum.BatchSize = &b
 	}
 	m := report.Derive(&sum, wall, kinds.Efficiency)
 	family := readFamily(st, sum.FamilyID)
