@@ -120,7 +120,7 @@ func init() {
 		Type: "dataset", Name: "csv", Version: "csv/1",
 		Attrs: []Attr{
 			{Name: "path", Type: String, Doc: "the CSV file, relative to the HCL file"},
-			{Name: "header", Type: Bool, Default: true, Doc: "the first row names the columns and is skipped"},
+			{Name: "header", Type: Bool, Default: true, Doc: "the first row names the columns and is skipped; a first row of numbers is rejected, so set false for a file without names"},
 			{Name: "y_columns", Type: IntList, Default: []any{-1.0},
 				Doc: "0-based indices of the Y columns, negative ones counted from the end; the other columns are X"},
 			{Name: "delimiter", Type: String, Default: ",", Doc: "the field separator, one character"},

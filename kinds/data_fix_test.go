@@ -14,7 +14,7 @@ import (
 	"github.com/llcflow/llcflow/dsl"
 )
 
-// writeFile writes content into dir/name and returns dir.
+// writeTestFile writes content into dir/name.
 func writeTestFile(t *testing.T, dir, name, content string) {
 	t.Helper()
 	if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
