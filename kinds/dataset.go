@@ -396,15 +396,26 @@ const maxDataBytes = 8 << 30
 // schema first, so that no whole number reaches a Go int out of range,
 // and returns k.
 func checkingWholeNumbers(k *Kind) *Kind {
+	if wholeNumbersChecked[k] {
+		return k
+	}
+	wholeNumbersChecked[k] = true
 	check := k.Check
 	k.Check = func(params map[string]any) []dsl.FieldError {
 		if errs := checkWholeNumbers(k.Attrs, params, ""); errs != nil {
 			return errs
 		}
+		if check == nil {
+			return nil
+		}
 		return check(params)
 	}
 	return k
 }
+
+// wholeNumbersChecked marks the kinds checkingWholeNumbers has wrapped, so
+// that register can wrap every kind once.
+var wholeNumbersChecked = map[*Kind]bool{}
 
 // checkWholeNumbers rejects Int and IntList values of magnitude above
 // maxWhole, in params and in its objects.

@@ -148,3 +148,13 @@ func TestCheckGraphCrossEntropyNeedsLabels(t *testing.T) {
 		})
 	}
 }
+
+func TestSamplerRejectsHugeWholeNumbers(t *testing.T) {
+	_, errs := Registry{}.Normalize("sampler", "sgld", map[string]any{
+		"erm":    dsl.Ref{Type: "erm", Name: "e", Address: "erm.e"},
+		"chains": 1e17,
+	})
+	if len(errs) != 1 || errs[0].Attr != "chains" {
+		t.Fatalf("errors %+v, want one at chains", errs)
+	}
+}

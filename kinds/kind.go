@@ -71,6 +71,8 @@ func decode(params map[string]any, v any) error {
 var registry = map[string]map[string]*Kind{}
 
 func register(k *Kind) {
+	// Every whole number reaches a Go int, so none may exceed 2^53.
+	k = checkingWholeNumbers(k)
 	if registry[k.Type] == nil {
 		registry[k.Type] = map[string]*Kind{}
 	}
