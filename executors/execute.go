@@ -124,6 +124,11 @@ func ExecuteNode(ctx context.Context, spec *Spec, opts ExecOptions) error {
 		Address: spec.Address, Executor: opts.Executor, Host: host, PID: os.Getpid(),
 		LLCFlowVersion: Version, GoVersion: runtime.Version(), Extra: opts.Extra,
 	}
+	// A node resumed from a checkpoint adds the wall time of the attempts
+	// that saved it, so that efficiency per second covers the whole run.
+	// An unreadable checkpoint is ignored here because the kind fails on
+	// it with the same error, which is then recorded as the node's.
+	earlier, _ := kinds.CheckpointAttempts(st.CheckpointDir(spec.RunID), spec.Key)
 	start := time.Now()
 	prov.StartedAt = start
 	rc := &kinds.RunContext{
@@ -141,7 +146,14 @@ func ExecuteNode(ctx context.Context, spec *Spec, opts ExecOptions) error {
 		Version, spec.Address, spec.RunID, spec.Version, host, start.UTC().Format(time.RFC3339))
 	runErr := kind.Run(ctx, rc)
 	prov.FinishedAt = time.Now()
-	prov.WallSeconds = prov.FinishedAt.Sub(start).Seconds()
+	attempt := prov.FinishedAt.Sub(start).Seconds()
+	prov.WallSeconds = attempt
+	if len(earlier) > 0 {
+		prov.Extra = withAttempts(opts.Extra, earlier, attempt)
+		for _, seconds := range earlier {
+			prov.WallSeconds += seconds
+		}
+	}
 	switch {
 	case runErr == nil:
 		if err := txn.Commit(prov); err != nil {
@@ -155,6 +167,9 @@ func ExecuteNode(ctx context.Context, spec *Spec, opts ExecOptions) error {
 		return ctx.Err()
 	case errors.Is(runErr, kinds.ErrCheckpointed):
 		_ = txn.Abort()
+		if err := kinds.AddCheckpointAttempt(rc.CheckpointDir, spec.Key, attempt); err != nil {
+			return fmt.Errorf("%w (and recording the attempt's wall time failed: %v)", runErr, err)
+		}
 		return runErr
 	default:
 		fmt.Fprintf(rc.Log, "error: %v\n", runErr)
@@ -166,6 +181,20 @@ func ExecuteNode(ctx context.Context, spec *Spec, opts ExecOptions) error {
 		}
 		return &NodeError{Address: spec.Address, RunID: spec.RunID, Stage: spec.Type, Log: logPath, Err: runErr}
 	}
+}
+
+// withAttempts returns a copy of extra with "attempts", the number of
+// attempts of a node resumed from a checkpoint, and "attempt_seconds",
+// the wall seconds of each, oldest first and the last one included.
+func withAttempts(extra map[string]any, earlier []float64, last float64) map[string]any {
+	out := make(map[string]any, len(extra)+2)
+	for k, v := range extra {
+		out[k] = v
+	}
+	seconds := append(append([]float64{}, earlier...), last)
+	out["attempts"] = len(seconds)
+	out["attempt_seconds"] = seconds
+	return out
 }
 
 // notifier adapts ExecOptions.Notify to the store's callback.
