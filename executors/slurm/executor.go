@@ -256,6 +256,15 @@ func (e *Executor) acquire(ctx context.Context, spec *executors.Spec, before os.
 	if err != nil {
 		return nil, false, err
 	}
+	if rec != nil && before != nil && rec.Submitted.Before(before.ModTime()) {
+		// A forced node replaces the run present now. A recorded job
+		// submitted before that run was written is the one that wrote it
+		// (or an older one), even if SLURM still lists it as completing, so
+		// waiting for it would wait for a run that never comes.
+		e.logf("slurm: node %s: recorded job %s made the run that --rerun/--no-skip replaces; submitting a new job",
+			spec.Address, rec.taskID())
+		rec = nil
+	}
 	if rec != nil && rec.taskID() != last {
 		e.logf("slurm: node %s: found job %s (batch %s, submitted %s by %s pid %d); waiting for it",
 			spec.Address, rec.taskID(), rec.Batch, rec.Submitted.Format(time.RFC3339), rec.Host, rec.PID)

@@ -577,3 +577,42 @@ func TestFakeSpecFileThreadsAndStore(t *testing.T) {
 		t.Errorf("spec file changed key or address: %+v", written)
 	}
 }
+
+// TestFakeForcedNodeIgnoresJobThatMadeTheRun forces a node whose recorded
+// job wrote the run present now but is still listed by SLURM (completing):
+// waiting for that job would wait for a new run that it never writes, so
+// the executor must submit a new job.
+func TestFakeForcedNodeIgnoresJobThatMadeTheRun(t *testing.T) {
+	f := newFakeCluster(1001)
+	e := newFakeExecutor(t, f, Options{}, nil)
+	spec := testSpec(t, 0)
+	spec.Force = true
+	run := filepath.Join(e.cfg.Store, spec.RunID)
+	var lastJob string
+	f.onSubmit = func(f *fakeCluster, job string, tasks []int) {
+		lastJob = job
+		f.set(job, tasks[0], "RUNNING", 0, 0)
+		go func() {
+			time.Sleep(200 * time.Millisecond)
+			tmp := run + ".new"
+			os.MkdirAll(tmp, 0o755)
+			os.RemoveAll(run)
+			os.Rename(tmp, run)
+			f.set(job, tasks[0], "COMPLETED", 0, 0)
+		}()
+	}
+	if err := os.MkdirAll(run, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Run(testContext(t, 5*time.Second), spec, nil); err != nil {
+		t.Fatal(err)
+	}
+	// SLURM still lists the job that wrote the run.
+	f.set(lastJob, 0, "RUNNING", 0, 0)
+	if err := e.Run(testContext(t, 5*time.Second), spec, nil); err != nil {
+		t.Fatalf("second forced run: %v", err)
+	}
+	if got := f.count("sbatch"); got != 2 {
+		t.Errorf("two forced runs submitted %d jobs, want 2", got)
+	}
+}
