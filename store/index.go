@@ -85,14 +85,51 @@ func (s *Store) refreshIndex() error {
 // parseIndexLine decodes one index line. Empty and malformed lines, such
 // as the rest of an append cut short by a crash, are skipped.
 func parseIndexLine(line []byte) (indexEntry, bool) {
-	var e indexEntry
-	if len(bytes.TrimSpace(line)) == 0 || json.Unmarshal(line, &e) != nil {
-		return e, false
+	e, ok := parseIndexFast(line)
+	if !ok {
+		e = indexEntry{}
+		if len(bytes.TrimSpace(line)) == 0 || json.Unmarshal(line, &e) != nil {
+			return e, false
+		}
 	}
 	if e.Address == "" || CheckRunID(e.RunID) != nil || checkKey(e.Key, e.RunID) != nil {
 		return e, false
 	}
 	return e, true
+}
+
+// parseIndexFast decodes a line in the exact layout that appendIndex
+// writes, {"address":A,"run_id":R,"key":K,"time":T} with an address free
+// of escapes, without encoding/json, which took most of the time of
+// reading an index of 100,000 lines. It returns false on any other line,
+// which parseIndexLine then decodes with encoding/json.
+func parseIndexFast(line []byte) (indexEntry, bool) {
+	var e indexEntry
+	rest, ok := bytes.CutPrefix(line, []byte(`{"address":"`))
+	if !ok {
+		return e, false
+	}
+	address, rest, ok := bytes.Cut(rest, []byte(`","run_id":"`))
+	if !ok || bytes.IndexByte(address, '\\') >= 0 || bytes.IndexByte(address, '"') >= 0 {
+		return e, false
+	}
+	runID, rest, ok := bytes.Cut(rest, []byte(`","key":"`))
+	if !ok {
+		return e, false
+	}
+	key, rest, ok := bytes.Cut(rest, []byte(`","time":"`))
+	if !ok {
+		return e, false
+	}
+	stamp, ok := bytes.CutSuffix(rest, []byte(`"}`))
+	if !ok {
+		return e, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, string(stamp))
+	if err != nil {
+		return e, false
+	}
+	return indexEntry{Address: string(address), RunID: string(runID), Key: string(key), Time: t}, true
 }
 
 // Latest returns the most recent run recorded in the index for an address

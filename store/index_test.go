@@ -2,10 +2,12 @@ package store
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func indexLines(t *testing.T, s *Store) []string {
@@ -165,5 +167,37 @@ func TestIndexReplacedFile(t *testing.T) {
 	}
 	if _, ok, err := s.Latest("sampler.sgld"); ok || err != nil {
 		t.Errorf("Latest after the index was emptied = %v, %v", ok, err)
+	}
+}
+
+// TestParseIndexFastMatchesJSON checks the fast index decoder against
+// encoding/json on lines as appendIndex writes them, and that it leaves
+// lines with escapes to encoding/json.
+func TestParseIndexFastMatchesJSON(t *testing.T) {
+	key := strings.Repeat("ab", 32)
+	for _, address := range []string{"sampler.sgld", `erm.fit[seed=1,tag=a/b]`,
+		`dataset.d[tag="quote\"d"]`, "naïve.x", `back\slash.y`} {
+		e := indexEntry{Address: address, RunID: key[:16], Key: key,
+			Time: time.Date(2026, 12, 4, 15, 5, 22, 465773225, time.UTC)}
+		line, err := json.Marshal(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want indexEntry
+		if err := json.Unmarshal(line, &want); err != nil {
+			t.Fatal(err)
+		}
+		got, ok := parseIndexLine(line)
+		if !ok || got.Address != want.Address || got.RunID != want.RunID || got.Key != want.Key ||
+			!got.Time.Equal(want.Time) {
+			t.Errorf("parseIndexLine(%s) = %+v, %v; want %+v", line, got, ok, want)
+		}
+		fast, fastOK := parseIndexFast(line)
+		if fastOK && fast.Address != want.Address {
+			t.Errorf("parseIndexFast(%s) read address %q, want %q", line, fast.Address, want.Address)
+		}
+	}
+	if _, ok := parseIndexFast([]byte(`{"address":"a","run_id":"0123456789abcdef"`)); ok {
+		t.Error("parseIndexFast accepted a line cut short")
 	}
 }

@@ -127,8 +127,12 @@ func (m *Manifest) check() error {
 		return err
 	}
 
-	seen := make(map[string]bool, len(m.Files))
-	for _, f := range m.Files {
+	return checkManifestFiles(m.Files)
+}
+
+func checkManifestFiles(files []ManifestFile) error {
+	seen := make(map[string]bool, len(files))
+	for _, f := range files {
 		if err := checkFileName(f.Name); err != nil {
 			return err
 		}
@@ -144,6 +148,41 @@ func (m *Manifest) check() error {
 		}
 	}
 	return nil
+}
+
+// manifestHead is the part of a manifest that decides whether a run is
+// served as cached: its format, its key and its files. Decoding only these
+// skips building the parameter maps, which took most of the time of
+// planning a cached sweep.
+type manifestHead struct {
+	FormatVersion string         `json:"format_version"`
+	Key           string         `json:"key"`
+	RunID         string         `json:"run_id"`
+	Files         []ManifestFile `json:"files"`
+}
+
+// parseManifestHead checks that data is JSON and decodes and checks its
+// head as parseManifest does. Unknown fields and the other fields' values
+// are left to parseManifest, which Verify and ReadManifest use.
+func parseManifestHead(data []byte) (*manifestHead, error) {
+	var h manifestHead
+	if err := json.Unmarshal(data, &h); err != nil {
+		return nil, fmt.Errorf("invalid JSON: %w", err)
+	}
+	if h.FormatVersion != ManifestFormatVersion {
+		return nil, fmt.Errorf("unknown format_version %q (this llcflow reads %q); "+
+			"use the llcflow version that wrote the run", h.FormatVersion, ManifestFormatVersion)
+	}
+	if err := CheckRunID(h.RunID); err != nil {
+		return nil, err
+	}
+	if err := checkKey(h.Key, h.RunID); err != nil {
+		return nil, err
+	}
+	if err := checkManifestFiles(h.Files); err != nil {
+		return nil, err
+	}
+	return &h, nil
 }
 
 func checkInputs(inputs []ManifestInput) error {

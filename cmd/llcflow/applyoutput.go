@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -127,7 +128,9 @@ func (o *applyOutput) plan(p *graph.Plan) {
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	printPlan(o.stderr, p)
+	w := bufio.NewWriter(o.stderr)
+	printPlan(w, p)
+	w.Flush()
 }
 
 // start shows the overall bar, in bars mode.

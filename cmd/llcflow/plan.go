@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -84,15 +85,20 @@ func (p *planCmd) Run(c *cli) error {
 		return &exitError{code: exitFailure, err: err}
 	}
 
+	// One write per line would cost a system call per node.
+	out := bufio.NewWriter(os.Stdout)
 	switch {
 	case len(explain) > 0:
-		err = printExplanations(os.Stdout, plan, look, explain, p.JSON)
+		err = printExplanations(out, plan, look, explain, p.JSON)
 	case p.JSON:
-		err = printPlanJSON(os.Stdout, plan, p.Summary)
+		err = printPlanJSON(out, plan, p.Summary)
 	case p.Summary:
-		printPlanSummary(os.Stdout, plan)
+		printPlanSummary(out, plan)
 	default:
-		printPlan(os.Stdout, plan)
+		printPlan(out, plan)
+	}
+	if flushErr := out.Flush(); err == nil {
+		err = flushErr
 	}
 	if err != nil {
 		return &exitError{code: exitFailure, err: err}
