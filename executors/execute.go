@@ -102,7 +102,11 @@ func ExecuteNode(ctx context.Context, spec *Spec, opts ExecOptions) error {
 			return fmt.Errorf("check input %s (%s): %w", in.Address, in.RunID, err)
 		}
 		if status != graph.Valid {
-			return fmt.Errorf("input %s (run %s) is not in the store %s: %s", in.Address, in.RunID, st.Root(), detail)
+			if detail == "" {
+				detail = "it has no run there; it may have been removed by llcflow gc or by hand"
+			}
+			return fmt.Errorf("input %s (run %s) has no valid run in the store %s (%s): %s; "+
+				"apply again to recompute it", in.Address, in.RunID, st.Root(), status, detail)
 		}
 		inputs[in.Role] = st.RunDir(in.RunID)
 		manifestInputs = append(manifestInputs, store.ManifestInput{Role: in.Role, RunID: in.RunID, Key: in.Key})

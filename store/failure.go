@@ -23,6 +23,10 @@ type Failure struct {
 	RunID   string `json:"run_id"`
 	Key     string `json:"key"`
 	Address string `json:"address"`
+	// Type and Kind are the node's block type and kind; records written
+	// before they were added leave them empty.
+	Type string `json:"type,omitempty"`
+	Kind string `json:"kind,omitempty"`
 	// Stage is the step that failed, such as "sampler" or "commit".
 	Stage string `json:"stage"`
 	Error string `json:"error"`
@@ -77,6 +81,8 @@ func (t *Txn) writeFailure(stage string, cause error, p Provenance) error {
 		RunID:   t.b.RunID,
 		Key:     t.b.Key,
 		Address: t.b.Address,
+		Type:    t.b.Type,
+		Kind:    t.b.Kind,
 		Stage:   stage,
 		Error:   cause.Error(),
 		Log:     tail,

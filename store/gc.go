@@ -375,7 +375,7 @@ func (s *Store) Quarantine(runID string, problem error) error {
 
 	f := Failure{RunID: runID, Stage: "check", Error: problem.Error(), Time: time.Now().UTC()}
 	if m, _, _ := s.loadManifest(runID); m != nil {
-		f.Key = m.Key
+		f.Key, f.Type, f.Kind = m.Key, m.Type, m.Kind
 	}
 	if p, err := s.ReadProvenance(runID); err == nil {
 		f.Address = p.Address

@@ -180,3 +180,28 @@ func TestFailuresLists(t *testing.T) {
 		t.Errorf("Failures after RemoveFailure = %+v, want none", failures)
 	}
 }
+
+func TestStoreLockKeepsGCOut(t *testing.T) {
+	s := newStore(t)
+	first, err := s.LockShared()
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := s.LockShared()
+	if err != nil {
+		t.Fatalf("a second shared lock: %v", err)
+	}
+	if _, err := s.LockExclusive(); !errors.Is(err, ErrInUse) {
+		t.Errorf("LockExclusive while applies hold the store = %v, want ErrInUse", err)
+	}
+	first.Release()
+	second.Release()
+	gc, err := s.LockExclusive()
+	if err != nil {
+		t.Fatalf("LockExclusive of an unused store: %v", err)
+	}
+	if _, err := s.LockShared(); !errors.Is(err, ErrInUse) {
+		t.Errorf("LockShared during gc = %v, want ErrInUse", err)
+	}
+	gc.Release()
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"syscall"
 	"time"
 )
@@ -197,4 +198,63 @@ func lockTimeoutError(path string, timeout time.Duration) error {
 	}
 	return fmt.Errorf("%w %s after %s: it is held by %s; wait for that process to finish, "+
 		"or stop it if it hangs", ErrLockTimeout, path, max(timeout, 0), holder)
+}
+
+// ErrInUse is wrapped by the error of LockExclusive while another process
+// uses the store through LockShared, such as a running apply.
+var ErrInUse = errors.New("another process is using the store")
+
+// StoreLock is a whole-store lock taken with LockShared or LockExclusive.
+type StoreLock struct{ l *fileLock }
+
+// Release releases the lock. It is safe to call on a nil StoreLock.
+func (l *StoreLock) Release() error {
+	if l == nil || l.l == nil {
+		return nil
+	}
+	err := flock(l.l.f, syscall.LOCK_UN)
+	if cerr := l.l.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func (s *Store) useLockPath() string { return filepath.Join(s.locksDir(), "store.lock") }
+
+// LockShared takes a shared lock on the whole store, which apply holds
+// while it runs so that gc does not remove the runs it is about to read.
+// Any number of processes can hold it at once. The lock belongs to the
+// open file, so the kernel releases it when the process exits.
+//
+// NOTE: flock(2) on some network file systems does not exclude processes
+// on other hosts, so a gc on another machine than the apply is not kept
+// out there.
+func (s *Store) LockShared() (*StoreLock, error) {
+	return s.lockStore(syscall.LOCK_SH)
+}
+
+// LockExclusive takes the whole store for gc without waiting, and fails
+// with an error wrapping ErrInUse while an apply holds LockShared.
+func (s *Store) LockExclusive() (*StoreLock, error) {
+	return s.lockStore(syscall.LOCK_EX)
+}
+
+func (s *Store) lockStore(how int) (*StoreLock, error) {
+	if err := os.MkdirAll(s.locksDir(), 0o755); err != nil {
+		return nil, fmt.Errorf("lock store %s: %w", s.root, err)
+	}
+	f, err := os.OpenFile(s.useLockPath(), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("lock store %s: %w", s.root, err)
+	}
+	err = flock(f, how|syscall.LOCK_NB)
+	if errors.Is(err, syscall.EWOULDBLOCK) {
+		f.Close()
+		return nil, fmt.Errorf("lock store %s: %w", s.root, ErrInUse)
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock store %s: %w", s.root, err)
+	}
+	return &StoreLock{l: &fileLock{f: f, path: s.useLockPath()}}, nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -60,11 +61,12 @@ node or an interruption), 2 usage error.`
 
 func (a *applyCmd) Run(c *cli) error {
 	restoreGC := relaxGC()
-	l, plan, st, err := a.planForApply(c)
+	l, plan, st, storeLock, err := a.planForApply(c)
 	restoreGC()
 	if err != nil {
 		return err
 	}
+	defer storeLock.Release()
 	out, err := newApplyOutput(os.Stdout, os.Stderr, a.JSON, a.Progress)
 	if err != nil {
 		return err
@@ -113,32 +115,71 @@ func (a *applyCmd) Run(c *cli) error {
 }
 
 // planForApply loads the HCL files and plans them, or loads a saved plan
-// and checks that it is still current.
-func (a *applyCmd) planForApply(c *cli) (*loaded, *graph.Plan, *store.Store, error) {
+// and checks that it is still current. It returns the store with the
+// shared lock that keeps gc out until the apply ends. The lock is taken
+// after the files load, so that invalid files leave no store behind, and
+// before planning, so that the runs the plan finds cached stay in place.
+func (a *applyCmd) planForApply(c *cli) (*loaded, *graph.Plan, *store.Store, *store.StoreLock, error) {
 	st, err := c.openStore()
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
-	if saved, path, err := a.savedPlan(); err != nil {
-		return nil, nil, nil, err
-	} else if saved != nil {
+	saved, path, err := a.savedPlan()
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	if saved != nil {
 		l, plan, err := saved.replan(c, st, path, a.JSON)
-		return l, plan, st, err
+		if err != nil {
+			return nil, nil, nil, nil, err
+		}
+		lock, err := lockForApply(st, a.LockTimeout)
+		return l, plan, st, lock, err
 	}
 
 	opts, err := a.planFlags.options()
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	l, err := a.load(c, a.JSON)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
+	}
+	lock, err := lockForApply(st, a.LockTimeout)
+	if err != nil {
+		return nil, nil, nil, nil, err
 	}
 	plan, _, err := makePlan(l.graph, st, opts)
 	if err != nil {
-		return nil, nil, nil, &exitError{code: exitFailure, err: err}
+		lock.Release()
+		return nil, nil, nil, nil, &exitError{code: exitFailure, err: err}
 	}
-	return l, plan, st, nil
+	return l, plan, st, lock, nil
+}
+
+// lockForApply takes the store's shared lock, waiting up to timeout for a
+// running gc, which holds it exclusively for seconds.
+func lockForApply(st *store.Store, timeout time.Duration) (*store.StoreLock, error) {
+	deadline := time.Now().Add(timeout)
+	told := false
+	for {
+		lock, err := st.LockShared()
+		if err == nil {
+			return lock, nil
+		}
+		if !errors.Is(err, store.ErrInUse) {
+			return nil, &exitError{code: exitFailure, err: err}
+		}
+		if time.Now().After(deadline) {
+			return nil, &exitError{code: exitFailure, err: fmt.Errorf("llcflow gc held the store %s "+
+				"for longer than --lock-timeout %s; wait for it to finish and apply again", st.Root(), timeout)}
+		}
+		if !told {
+			fmt.Fprintf(os.Stderr, "llcflow: waiting for llcflow gc to finish with the store %s\n", st.Root())
+			told = true
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // savedPlan returns the saved plan when the only path is a plan file,

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -50,6 +51,21 @@ func (k *checkCmd) Run(c *cli) error {
 		}
 	}
 
+	quarantine := !k.DryRun
+	if quarantine {
+		lock, err := st.LockExclusive()
+		switch {
+		case errors.Is(err, store.ErrInUse):
+			fmt.Fprintln(os.Stderr, "llcflow: an apply is running on the store, so failing runs are "+
+				"reported but not moved; run check again after it finishes")
+			quarantine = false
+		case err != nil:
+			return &exitError{code: exitFailure, err: err}
+		default:
+			defer lock.Release()
+		}
+	}
+
 	bad := 0
 	for _, id := range ids {
 		problem := st.Verify(id)
@@ -59,7 +75,7 @@ func (k *checkCmd) Run(c *cli) error {
 		}
 		bad++
 		fmt.Printf("corrupt %s\n        %s\n", id, strings.ReplaceAll(problem.Error(), "\n", "\n        "))
-		if k.DryRun {
+		if !quarantine {
 			continue
 		}
 		if err := st.Quarantine(id, problem); err != nil {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/llcflow/llcflow/graph"
 	"github.com/llcflow/llcflow/store"
 )
 
@@ -16,14 +17,19 @@ type gcCmd struct {
 	Preset    string   `help:"Use the variable values of a preset block of the --keep workflows."`
 	OlderThan string   `help:"Remove only runs that finished longer ago than this, such as 36h, 7d or 2w." placeholder:"AGE"`
 	DryRun    bool     `help:"List what would be removed and the bytes it would free, and remove nothing."`
+	Force     bool     `help:"Remove the runs even when the --keep files reference none of the runs in the store."`
 }
 
 func (g *gcCmd) Help() string {
 	return `Removes the runs that no kept HCL file references, their failure records and
 checkpoints, and the temporary directories that killed processes left, then
 reports the bytes freed. A run is referenced when it is the run of a node of a
---keep workflow, whether that node is cached now or not. Runs that another
-process is writing are never removed. Examples:
+--keep workflow, whether that node is cached now or not, or a plot run of
+llcflow report all of whose inputs are referenced. Runs that another process
+is writing are never removed, and gc does nothing while an apply runs on the
+store. When the --keep files reference none of the runs in the store, which
+happens when they load with other variable values than at apply time, gc
+stops unless --force is given. Examples:
 
   llcflow gc --keep examples/ --dry-run
   llcflow gc --keep examples/quick.hcl --older-than 30d
@@ -63,9 +69,23 @@ func (g *gcCmd) Run(c *cli) error {
 	if err != nil {
 		return err
 	}
+	if !g.DryRun {
+		lock, err := st.LockExclusive()
+		if errors.Is(err, store.ErrInUse) {
+			return &exitError{code: exitFailure, err: fmt.Errorf("an apply is running on the store %s "+
+				"and may read any of its runs, so nothing was removed; run gc after it finishes", st.Root())}
+		}
+		if err != nil {
+			return &exitError{code: exitFailure, err: err}
+		}
+		defer lock.Release()
+	}
 	candidates, err := gcCandidates(st, kept, cutoff)
 	if err != nil {
 		return &exitError{code: exitFailure, err: err}
+	}
+	if err := g.checkKeepMatches(st, kept, candidates); err != nil {
+		return err
 	}
 	return g.remove(st, candidates, len(kept))
 }
@@ -99,6 +119,7 @@ func gcCandidates(st *store.Store, kept map[string]bool, cutoff time.Time) ([]gc
 	if err != nil {
 		return nil, err
 	}
+	keepDerived(st, rows, kept)
 	var out []gcCandidate
 	for _, row := range rows {
 		if kept[row.RunID] || row.Status == "running" || !old(row.Finished) {
@@ -124,6 +145,31 @@ func gcCandidates(st *store.Store, kept map[string]bool, cutoff time.Time) ([]gc
 		}
 	}
 	return out, nil
+}
+
+// checkKeepMatches stops gc when the --keep files reference none of the
+// runs of the store but gc would remove runs, unless --force is given.
+func (g *gcCmd) checkKeepMatches(st *store.Store, kept map[string]bool, candidates []gcCandidate) error {
+	if len(g.Keep) == 0 || g.Force {
+		return nil
+	}
+	runs := 0
+	for _, c := range candidates {
+		if c.what == "run" {
+			runs++
+		}
+	}
+	if runs == 0 {
+		return nil
+	}
+	for id := range kept {
+		if status, _, err := st.CheckRun(id); err == nil && status != graph.Missing {
+			return nil
+		}
+	}
+	return &exitError{code: exitFailure, err: fmt.Errorf("the --keep files reference none of the runs "+
+		"in %s, so gc would remove all %d of them; nothing was removed. Pass the --var, --var-file or "+
+		"--preset values used at apply time, or --force to remove them anyway", st.Root(), runs)}
 }
 
 func (g *gcCmd) remove(st *store.Store, candidates []gcCandidate, kept int) error {
@@ -167,6 +213,28 @@ func (g *gcCmd) remove(st *store.Store, candidates []gcCandidate, kept int) erro
 		return &exitError{code: exitFailure}
 	}
 	return nil
+}
+
+// keepDerived adds to kept the runs of types that no HCL block makes, such
+// as the plot runs of llcflow report, whose inputs are all kept.
+func keepDerived(st *store.Store, rows []runRow, kept map[string]bool) {
+	for _, row := range rows {
+		switch row.Type {
+		case "", "dataset", "erm", "target", "sampler":
+			continue
+		}
+		m, err := st.ReadManifest(row.RunID)
+		if err != nil || len(m.Inputs) == 0 {
+			continue
+		}
+		all := true
+		for _, in := range m.Inputs {
+			all = all && kept[in.RunID]
+		}
+		if all {
+			kept[row.RunID] = true
+		}
+	}
 }
 
 func (g *gcCmd) removeOne(st *store.Store, c gcCandidate) (int64, error) {

@@ -174,8 +174,10 @@ func readSavedPlan(path string) (*savedPlan, error) {
 }
 
 // replan loads the HCL files as the plan recorded them, plans them against
-// the store and returns the new plan when it equals the saved one. A plan
-// that differs is stale, and the error lists what changed.
+// the store and returns the new plan when it equals the saved one: the
+// same nodes with the same keys and actions. A plan that differs is stale,
+// and the error lists what changed, files included. A file that changed
+// without changing any node, such as by a comment, only gets a note.
 func (sp *savedPlan) replan(c *cli, st *store.Store, path string, asJSON bool) (*loaded, *graph.Plan, error) {
 	if st.Root() != sp.Store {
 		return nil, nil, &exitError{code: exitFailure, err: fmt.Errorf("the saved plan %s was made for "+
@@ -193,9 +195,13 @@ func (sp *savedPlan) replan(c *cli, st *store.Store, path string, asJSON bool) (
 		return nil, nil, staleError(path, []string{err.Error()})
 	}
 	changes = append(changes, sp.addedFiles(l.workflow.Paths)...)
-	changes = append(changes, sp.nodeChanges(plan)...)
+	nodes := sp.nodeChanges(plan)
+	if len(nodes) > 0 {
+		return nil, nil, staleError(path, append(changes, nodes...))
+	}
 	if len(changes) > 0 {
-		return nil, nil, staleError(path, changes)
+		fmt.Fprintf(os.Stderr, "llcflow: note: %s since the plan %s was saved, but no node changed, "+
+			"so the plan still applies\n", strings.Join(changes, "; "), path)
 	}
 	return l, plan, nil
 }

@@ -229,8 +229,12 @@ func failureRow(st *store.Store, f store.FailureInfo) runRow {
 	} else if f.Err != nil {
 		row.Detail = f.Err.Error()
 	}
-	if m, err := st.ReadManifest(f.RunID); err == nil {
-		row.Type, row.Kind, row.Version = m.Type, m.Kind, m.Version
+	if f.Failure != nil {
+		row.Type, row.Kind = f.Failure.Type, f.Failure.Kind
+		if row.Type == "" {
+			// Older records name no type, but the address starts with it.
+			row.Type, _, _ = strings.Cut(f.Failure.Address, ".")
+		}
 	}
 	row.Bytes, _ = store.Size(row.Path)
 	return row

@@ -135,8 +135,12 @@ func TestSavedPlanRejectedWhenStale(t *testing.T) {
 	}
 
 	editFile(t, hcl, "step_size  = 2e-4", "step_size  = 1e-4")
+	editFile(t, hcl, "# A small sweep", "# An edited comment above a small sweep")
 	r = llcflow(t, dir, "apply", "quick.plan")
-	mustSucceed(t, r, "apply of the current saved plan")
+	mustSucceed(t, r, "apply of the saved plan after a comment edit")
+	if !strings.Contains(r.stderr, "small.hcl changed since the plan quick.plan was saved, but no node changed") {
+		t.Errorf("no note about the comment-only edit:\n%s", r.stderr)
+	}
 	if got := len(runDirs(t, dir)); got != 6 {
 		t.Errorf("the saved plan ran %d nodes, want 6", got)
 	}
@@ -661,7 +665,7 @@ func TestRunsFilters(t *testing.T) {
 		{[]string{"--type", "dataset"}, 2},
 		{[]string{"--status", "failed"}, 1},
 		{[]string{"--older-than", "1d"}, 0},
-		{[]string{"--newer-than", "1h", "--type", "erm"}, 1},
+		{[]string{"--newer-than", "1h", "--type", "erm"}, 2}, // the valid one and the failed one
 	} {
 		r := llcflow(t, dir, append([]string{"runs"}, tc.args...)...)
 		mustSucceed(t, r, "runs")
@@ -911,5 +915,49 @@ func TestRetryFailedLogsDelay(t *testing.T) {
 	r = llcflow(t, dir, "apply", "--keep-going", "small.hcl")
 	if strings.Contains(r.stderr, "retry ") {
 		t.Errorf("a node failure was retried without --retry-failed:\n%s", r.stderr)
+	}
+}
+
+func TestGCStopsWhenKeepMatchesNothing(t *testing.T) {
+	dir := workdir(t, "small.hcl")
+	mustSucceed(t, llcflow(t, dir, "apply", "small.hcl"), "apply")
+	r := llcflow(t, dir, "gc", "--keep", "small.hcl", "--var", "n_data=301")
+	if r.code != 1 || !strings.Contains(r.stderr, "reference none of the runs") {
+		t.Errorf("gc --keep with other variable values: exit %d\n%s", r.code, r.stderr)
+	}
+	if got := len(runDirs(t, dir)); got != 6 {
+		t.Errorf("gc removed runs although it stopped: %d left", got)
+	}
+	mustSucceed(t, llcflow(t, dir, "gc", "--keep", "small.hcl", "--var", "n_data=301", "--force"), "gc --force")
+	if got := len(runDirs(t, dir)); got != 0 {
+		t.Errorf("gc --force left %d runs", got)
+	}
+}
+
+// gc waits for no apply: it refuses to run while one holds the store.
+func TestGCRefusedDuringApply(t *testing.T) {
+	dir := workdir(t, "small.hcl")
+	editFile(t, filepath.Join(dir, "small.hcl"), "steps      = 400", "steps      = 500000")
+	apply, _ := startApplyLines(t, dir, "-j", "1", "--target", "sampler.sgld[seed=0]", "small.hcl")
+	deadline := time.Now().Add(time.Minute)
+	for len(runDirs(t, dir)) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("apply did not reach the sampler within a minute")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	waitForRunning(t, dir)
+	r := llcflow(t, dir, "gc", "--older-than", "0s")
+	if r.code != 1 || !strings.Contains(r.stderr, "an apply is running on the store") {
+		t.Errorf("gc during an apply: exit %d\n%s", r.code, r.stderr)
+	}
+	apply.Process.Signal(os.Interrupt)
+	apply.Wait()
+	if got := len(runDirs(t, dir)); got != 2 {
+		t.Errorf("%d runs after the interrupted apply, want the dataset and the erm", got)
+	}
+	mustSucceed(t, llcflow(t, dir, "gc", "--older-than", "0s"), "gc after the apply")
+	if got := len(runDirs(t, dir)); got != 0 {
+		t.Errorf("gc --older-than 0s left %d runs", got)
 	}
 }
