@@ -42,7 +42,8 @@ func (s *Store) CheckRun(runID string) (graph.RunStatus, string, error) {
 }
 
 // Locked reports whether another process holds the lock of a run id, with
-// the holder's record when the lock file has one. It never waits.
+// the holder's record when the lock file has one. It tries the lock once
+// without blocking.
 func (s *Store) Locked(runID string) (bool, *LockHolder, error) {
 	if err := CheckRunID(runID); err != nil {
 		return false, nil, fmt.Errorf("check lock: %w", err)

@@ -177,7 +177,7 @@ func readHolder(path string) *LockHolder {
 // release empties the holder record, unlocks and closes the lock file.
 // The file stays in place, see the package documentation.
 func (l *fileLock) release() error {
-	// An empty record tells the next holder that this one released the
+	// An empty record shows the next holder that this one released the
 	// lock. A failure to empty it only makes that holder report a
 	// takeover that was not needed.
 	_ = l.f.Truncate(0)

@@ -65,6 +65,7 @@ func (g *gcCmd) Run(c *cli) error {
 	if err != nil {
 		return err
 	}
+
 	st, err := c.openStore()
 	if err != nil {
 		return err

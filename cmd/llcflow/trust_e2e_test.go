@@ -961,3 +961,26 @@ func TestGCRefusedDuringApply(t *testing.T) {
 		t.Errorf("gc --older-than 0s left %d runs", got)
 	}
 }
+
+func TestJSONDiagnosticsOnStdout(t *testing.T) {
+	dir := workdir(t, "bad/undefined.hcl")
+	for _, cmd := range []string{"apply", "plan"} {
+		r := llcflow(t, dir, cmd, "--json", "undefined.hcl")
+		if r.code != 1 {
+			t.Fatalf("%s --json of a bad file: exit %d", cmd, r.code)
+		}
+		events := jsonEvents(t, r.stdout)
+		if len(events) == 0 {
+			t.Fatalf("%s --json printed no diagnostic on stdout; stderr:\n%s", cmd, r.stderr)
+		}
+		d, _ := events[0]["diagnostic"].(map[string]any)
+		rng, _ := d["range"].(map[string]any)
+		start, _ := rng["start"].(map[string]any)
+		if events[0]["type"] != "diagnostic" || start["line"] != 3.0 {
+			t.Errorf("%s --json: first event %v, want a diagnostic at line 3", cmd, events[0])
+		}
+		if !strings.Contains(r.stderr, "undefined.hcl line 3") {
+			t.Errorf("%s --json: stderr lacks the text diagnostic:\n%s", cmd, r.stderr)
+		}
+	}
+}
