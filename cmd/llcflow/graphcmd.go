@@ -25,6 +25,7 @@ Exit codes: 0 success, 1 failure, 2 usage error.`
 }
 
 func (g *graphCmd) Run(c *cli) error {
+	defer relaxGC()()
 	opts, err := g.planFlags.options()
 	if err != nil {
 		return err

@@ -22,6 +22,7 @@ Exit codes: 0 valid, 1 invalid, 2 usage error.`
 }
 
 func (v *validateCmd) Run(c *cli) error {
+	defer relaxGC()()
 	l, err := v.load(c, v.JSON)
 	if err != nil {
 		return err
