@@ -345,14 +345,17 @@ func TestClusterTimeoutResubmits(t *testing.T) {
 }
 
 // TestClusterCheckpointResubmits has the stand-in save a "checkpoint" on
-// SIGUSR1 and exit with code 3, as exec-node does, 50 s before a 1 min
-// time limit: the executor submits a fresh attempt, which finishes.
+// SIGUSR1 and exit with code 3, as exec-node does, 100 s before a 3 min
+// time limit: the executor submits a fresh attempt, which finishes. Slurm
+// may send the signal up to 60 s earlier than asked (sbatch(1), --signal),
+// so the limit leaves 20 s for the stand-in to install its trap; with a
+// 1 min limit the signal sometimes came before the trap and killed the job.
 func TestClusterCheckpointResubmits(t *testing.T) {
 	requireCluster(t)
 	t.Parallel()
 	s := newStandIn(t)
 	logs := &logSink{}
-	e := newClusterExecutor(t, s, Options{TimeoutMin: 1, SignalSeconds: 50}, logs)
+	e := newClusterExecutor(t, s, Options{TimeoutMin: 3, SignalSeconds: 100}, logs)
 	spec := testSpec(t, 0)
 	ckpt := filepath.Join(s.behaveDir, spec.RunID+".checkpoint")
 	s.setBehaviour(t, spec, `if [ ! -f `+shellQuote(ckpt)+` ]; then
@@ -360,7 +363,7 @@ func TestClusterCheckpointResubmits(t *testing.T) {
 	sleep 600 & wait
 fi`)
 
-	if err := e.Run(testContext(t, 150*time.Second), spec, nil); err != nil {
+	if err := e.Run(testContext(t, 240*time.Second), spec, nil); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
 	if !fileExists(ckpt) {
