@@ -3,9 +3,9 @@ package executors
 import "context"
 
 // Routed sends each node either to a remote executor or to one in this
-// process, as Local decides. It lets nodes that depend on this process
-// (file datasets, whose paths only the planner knows) run here while the
-// rest go to SLURM or Modal.
+// process, as Local decides. Nodes that depend on this process, such as
+// file datasets whose paths only the planning process has, run here, and
+// the rest go to SLURM or Modal.
 type Routed struct {
 	Remote Executor
 	Here   Executor
@@ -16,7 +16,7 @@ type Routed struct {
 // Name returns the remote executor's name.
 func (r *Routed) Name() string { return r.Remote.Name() }
 
-// Run runs the node on Here when Local says so, else on Remote.
+// Run runs the node on Here when Local returns true, else on Remote.
 func (r *Routed) Run(ctx context.Context, spec *Spec, progress func(Event)) error {
 	if r.Local != nil && r.Local(spec) {
 		return r.Here.Run(ctx, spec, progress)

@@ -240,7 +240,7 @@ func (a *applyCmd) executor(l *loaded, st *store.Store, threads int, out *applyO
 		return nil, err
 	}
 	// Nodes that read files named in the HCL run here, where those paths
-	// are known; their runs reach the cluster through the shared store and
+	// are known. Their runs reach the cluster through the shared store, and
 	// Modal through the volume uploads of their dependents.
 	return &executors.Routed{Remote: remote, Here: local, Local: func(s *executors.Spec) bool {
 		return kinds.RunsLocally(s.Type, s.Kind, s.Params)

@@ -9,7 +9,7 @@ import (
 )
 
 // needCluster skips a test without a SLURM cluster, or fails it when
-// LLCFLOW_REQUIRE_SLURM=1 says one must be there (as in CI).
+// LLCFLOW_REQUIRE_SLURM=1 requires one (as in CI).
 func needCluster(t *testing.T) {
 	t.Helper()
 	_, err := exec.LookPath("sbatch")
@@ -24,7 +24,7 @@ func needCluster(t *testing.T) {
 }
 
 // File datasets and weights run in the planning process even with
-// --backend slurm, because only it knows their paths; the sampler runs on
+// --backend slurm, because only it has their paths. The sampler runs on
 // the cluster, and every run matches a local apply byte for byte.
 func TestDataFileOnSlurm(t *testing.T) {
 	needCluster(t)

@@ -347,9 +347,10 @@ func TestClusterTimeoutResubmits(t *testing.T) {
 // TestClusterCheckpointResubmits has the stand-in save a "checkpoint" on
 // SIGUSR1 and exit with code 3, as exec-node does, 100 s before a 3 min
 // time limit: the executor submits a fresh attempt, which finishes. Slurm
-// may send the signal up to 60 s earlier than asked (sbatch(1), --signal),
-// so the limit leaves 20 s for the stand-in to install its trap; with a
-// 1 min limit the signal sometimes came before the trap and killed the job.
+// may send the signal up to 60 s earlier than requested (sbatch(1),
+// --signal), so the limit leaves 20 s for the stand-in to install its trap.
+// With a 1 min limit the signal sometimes came before the trap and killed
+// the job.
 func TestClusterCheckpointResubmits(t *testing.T) {
 	requireCluster(t)
 	t.Parallel()

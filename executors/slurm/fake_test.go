@@ -578,11 +578,11 @@ func TestFakeSpecFileThreadsAndStore(t *testing.T) {
 	}
 }
 
-// TestFakeForcedNodeIgnoresJobThatMadeTheRun forces a node whose recorded
-// job wrote the run present now but is still listed by SLURM (completing):
-// waiting for that job would wait for a new run that it never writes, so
-// the executor must submit a new job.
-func TestFakeForcedNodeIgnoresJobThatMadeTheRun(t *testing.T) {
+// TestFakeForcedIgnoresFinishedJob forces a node whose recorded job wrote
+// the present run but is still listed by SLURM as completing. Waiting for
+// that job would wait for a run it never writes, so the executor must
+// submit a new job.
+func TestFakeForcedIgnoresFinishedJob(t *testing.T) {
 	f := newFakeCluster(1001)
 	e := newFakeExecutor(t, f, Options{}, nil)
 	spec := testSpec(t, 0)
@@ -604,9 +604,11 @@ func TestFakeForcedNodeIgnoresJobThatMadeTheRun(t *testing.T) {
 	if err := os.MkdirAll(run, 0o755); err != nil {
 		t.Fatal(err)
 	}
+
 	if err := e.Run(testContext(t, 5*time.Second), spec, nil); err != nil {
 		t.Fatal(err)
 	}
+
 	// SLURM still lists the job that wrote the run.
 	f.set(lastJob, 0, "RUNNING", 0, 0)
 	if err := e.Run(testContext(t, 5*time.Second), spec, nil); err != nil {
