@@ -29,6 +29,44 @@ func dot4(x *float64, xstride int, y *float64, ystride int, k int, out *[4]float
 //go:noescape
 func dot1(x, y *float64, k int) float64
 
+// biasRelu is addBiasRelu on a rows × n block; b is nil without a bias.
+//
+//go:noescape
+func biasRelu(z, b, a *float64, rows, n int)
+
+// reluMask8 is reluMask on n elements.
+//
+//go:noescape
+func reluMask8(grad, z *float64, n int)
+
+// addBiasRelu adds b to every row of z (nothing when b is nil) and writes
+// a = max(z, 0), with the bits of addBiasReluGo.
+func addBiasRelu(z, b, a []float64) {
+	if !useSIMD || len(z) == 0 {
+		addBiasReluGo(z, b, a)
+		return
+	}
+	a = a[:len(z)]
+	if b == nil {
+		biasRelu(&z[0], nil, &a[0], 1, len(z))
+		return
+	}
+	if rows := len(z) / len(b); rows > 0 {
+		biasRelu(&z[0], &b[0], &a[0], rows, len(b))
+	}
+}
+
+// reluMask sets g_i to 0 where z_i ≤ 0, as relu's backprop does, with the
+// bits of reluMaskGo.
+func reluMask(g, z []float64) {
+	if !useSIMD || len(z) == 0 {
+		reluMaskGo(g, z)
+		return
+	}
+	g = g[:len(z)]
+	reluMask8(&g[0], &z[0], len(z))
+}
+
 // panels contains the packed Y panels, one buffer per concurrent gemmNT call.
 var panels = sync.Pool{New: func() any { return new([]float64) }}
 

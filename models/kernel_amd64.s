@@ -259,3 +259,124 @@ tail1:
 	VZEROUPPER
 	MOVSD X0, ret+24(FP)
 	RET
+
+// func biasRelu(z, b, a *float64, rows, n int)
+//
+// For r < rows and j < n, with i = r·n + j:
+//
+//	z[i] = z[i] + b[j] (skipped when b is nil),
+//	a[i] = +0 if z[i] ≤ 0, else z[i] with its sign bit cleared,
+//
+// the bits of addBiasReluGo: Go's max(z, 0) clears the sign of a NaN.
+// Each row runs in chunks of 8 columns, the last one masked by K2.
+TEXT ·biasRelu(SB), NOSPLIT, $0-40
+	MOVQ z+0(FP), SI
+	MOVQ b+8(FP), BX
+	MOVQ a+16(FP), DI
+	MOVQ rows+24(FP), R8
+	MOVQ n+32(FP), R9
+
+	MOVQ  R9, R12
+	ANDQ  $7, R12
+	MOVQ  $1, AX
+	MOVQ  R12, CX
+	SHLQ  CX, AX
+	DECQ  AX
+	KMOVW AX, K2
+	MOVQ  R9, R10
+	SHRQ  $3, R10
+
+	VPXORQ       Z31, Z31, Z31
+	MOVQ         $0x7fffffffffffffff, AX
+	VPBROADCASTQ AX, Z30
+	TESTQ        R8, R8
+	JEQ          brdone
+
+brrow:
+	MOVQ  BX, R11
+	MOVQ  R10, CX
+	TESTQ CX, CX
+	JEQ   brtail
+
+brchunk:
+	VMOVUPD  (SI), Z0
+	TESTQ    BX, BX
+	JEQ      4(PC)
+	VADDPD   (R11), Z0, Z0
+	VMOVUPD  Z0, (SI)
+	ADDQ     $64, R11
+	VCMPPD   $6, Z31, Z0, K1
+	VPANDQ.Z Z30, Z0, K1, Z1
+	VMOVUPD  Z1, (DI)
+	ADDQ     $64, SI
+	ADDQ     $64, DI
+	DECQ     CX
+	JNE      brchunk
+
+brtail:
+	TESTQ     R12, R12
+	JEQ       brnext
+	VMOVUPD.Z (SI), K2, Z0
+	TESTQ     BX, BX
+	JEQ       4(PC)
+	VMOVUPD.Z (R11), K2, Z2
+	VADDPD    Z2, Z0, Z0
+	VMOVUPD   Z0, K2, (SI)
+	VCMPPD    $6, Z31, Z0, K2, K1
+	VPANDQ.Z  Z30, Z0, K1, Z1
+	VMOVUPD   Z1, K2, (DI)
+	LEAQ      (SI)(R12*8), SI
+	LEAQ      (DI)(R12*8), DI
+
+brnext:
+	DECQ R8
+	JNE  brrow
+
+brdone:
+	VZEROUPPER
+	RET
+
+// func reluMask8(grad, z *float64, n int)
+//
+// For i < n: grad[i] = +0 if z[i] ≤ 0, else grad[i] unchanged (also when z[i]
+// is NaN), the bits of reluMaskGo.
+TEXT ·reluMask8(SB), NOSPLIT, $0-24
+	MOVQ grad+0(FP), DI
+	MOVQ z+8(FP), DX
+	MOVQ n+16(FP), R9
+
+	MOVQ  R9, R12
+	ANDQ  $7, R12
+	MOVQ  $1, AX
+	MOVQ  R12, CX
+	SHLQ  CX, AX
+	DECQ  AX
+	KMOVW AX, K2
+	MOVQ  R9, CX
+	SHRQ  $3, CX
+
+	VPXORQ Z31, Z31, Z31
+	TESTQ  CX, CX
+	JEQ    rmtail
+
+rmchunk:
+	VMOVUPD   (DX), Z0
+	VCMPPD    $6, Z31, Z0, K1
+	VMOVUPD.Z (DI), K1, Z1
+	VMOVUPD   Z1, (DI)
+	ADDQ      $64, DI
+	ADDQ      $64, DX
+	DECQ      CX
+	JNE       rmchunk
+
+rmtail:
+	TESTQ     R12, R12
+	JEQ       rmdone
+	VMOVUPD.Z (DX), K2, Z0
+	VCMPPD    $6, Z31, Z0, K2, K1
+	VMOVUPD.Z (DI), K1, Z1
+	VMOVUPD   Z1, K2, (DI)
+
+rmdone:
+	VZEROUPPER
+	RET

@@ -11,3 +11,11 @@ var useSIMD = false
 func gemmNT(m, n, k int, x, y, c []float64, accumulate bool) {
 	gemmNTGo(m, n, k, x, y, c, accumulate)
 }
+
+// addBiasRelu adds b to every row of z (nothing when b is nil) and writes
+// a = max(z, 0). Without assembly kernels it is addBiasReluGo.
+func addBiasRelu(z, b, a []float64) { addBiasReluGo(z, b, a) }
+
+// reluMask sets g_i to 0 where z_i ≤ 0. Without assembly kernels it is
+// reluMaskGo.
+func reluMask(g, z []float64) { reluMaskGo(g, z) }

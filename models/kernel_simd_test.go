@@ -195,3 +195,66 @@ func TestGemmNTAllocatesNothing(t *testing.T) {
 		t.Fatalf("gemmNT allocates %v times per call, want 0", allocs)
 	}
 }
+
+// reluValues returns n values that mix signed zeros, infinities, NaNs,
+// subnormals and ordinary numbers of both signs.
+func reluValues(r *rand.Rand, n int) []float64 {
+	special := []float64{0, math.Copysign(0, -1), math.Inf(1), math.Inf(-1), math.NaN(),
+		5e-324, -5e-324, 1, -1}
+	v := make([]float64, n)
+	kernelValues(r, v)
+	for i := range v {
+		if r.IntN(3) == 0 {
+			v[i] = special[r.IntN(len(special))]
+		}
+	}
+	return v
+}
+
+func sameBits(a, b []float64) int {
+	for i := range a {
+		if math.Float64bits(a[i]) != math.Float64bits(b[i]) {
+			return i
+		}
+	}
+	return -1
+}
+
+// TestReluKernelsMatchPortableBits compares addBiasRelu and reluMask on
+// the selected kernels with the portable loops on every row width up to
+// 37 (so each tail length of the 8-lane chunks occurs), with and without
+// a bias, including signed zeros and NaNs.
+func TestReluKernelsMatchPortableBits(t *testing.T) {
+	if !useSIMD {
+		t.Skip("this CPU has no AVX-512F; the relu loops are the portable code")
+	}
+	r := rand.New(rand.NewPCG(7, 8))
+	for n := 1; n <= 37; n++ {
+		for _, rows := range []int{0, 1, 3, 64} {
+			z0 := reluValues(r, rows*n)
+			b := reluValues(r, n)
+			for _, bias := range [][]float64{b, nil} {
+				gotZ, wantZ := append([]float64(nil), z0...), append([]float64(nil), z0...)
+				gotA, wantA := make([]float64, rows*n+1), make([]float64, rows*n+1)
+				addBiasRelu(gotZ, bias, gotA[:rows*n])
+				addBiasReluGo(wantZ, bias, wantA[:rows*n])
+				if i := sameBits(gotZ, wantZ); i >= 0 {
+					t.Fatalf("n=%d rows=%d bias=%v: z[%d] = %x, portable %x",
+						n, rows, bias != nil, i, gotZ[i], wantZ[i])
+				}
+				if i := sameBits(gotA, wantA); i >= 0 {
+					t.Fatalf("n=%d rows=%d bias=%v: a[%d] = %#x, portable %#x",
+						n, rows, bias != nil, i, math.Float64bits(gotA[i]), math.Float64bits(wantA[i]))
+				}
+			}
+
+			g0 := reluValues(r, rows*n+1)
+			got, want := append([]float64(nil), g0...), append([]float64(nil), g0...)
+			reluMask(got[:rows*n], z0)
+			reluMaskGo(want[:rows*n], z0)
+			if i := sameBits(got, want); i >= 0 {
+				t.Fatalf("n=%d rows=%d: masked g[%d] = %x, portable %x", n, rows, i, got[i], want[i])
+			}
+		}
+	}
+}

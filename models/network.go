@@ -123,10 +123,10 @@ func addBias(z, b []float64) {
 	}
 }
 
-// addBiasRelu adds b to every row of z (nothing when b is nil) and writes
-// a = max(z, 0), in one pass that gives the bits of addBias followed by
-// relu's apply.
-func addBiasRelu(z, b, a []float64) {
+// addBiasReluGo is the portable addBiasRelu: it adds b to every row of z
+// (nothing when b is nil) and writes a = max(z, 0), in one pass that gives
+// the bits of addBias followed by relu's apply.
+func addBiasReluGo(z, b, a []float64) {
 	a = a[:len(z)]
 	if b == nil {
 		for i, v := range z {
@@ -174,7 +174,10 @@ func (net *network) backward(rows int, g []float64) {
 		if net.bias {
 			db = g[net.biasOffset[l] : net.biasOffset[l]+out]
 		}
-		transposeGrad(rows, out, dz, mask, db, net.gradT)
+		if mask != nil {
+			reluMask(dz, mask)
+		}
+		transposeGrad(rows, out, dz, db, net.gradT)
 		transpose4(rows, in, net.acts[l-1][:rows*in], net.actT)
 		gemmNT(out, in, rows, net.gradT, net.actT, g[net.weightOffset[l]:net.weightOffset[l]+in*out], true)
 
@@ -194,22 +197,15 @@ func (net *network) backward(rows int, g []float64) {
 
 // transposeGrad writes the transpose of the rows × n matrix dz into t and
 // adds the sum of its rows to db (unless db is nil), summing in row order.
-// When mask is not nil, it first applies relu's derivative: dz_ij is set
-// to 0 where mask_ij = z_ij ≤ 0, in dz as well. It works on four rows at a
-// time, so that each store fills four adjacent elements of t.
-func transposeGrad(rows, n int, dz, mask, db, t []float64) {
+// It works on four rows at a time, so that each store fills four adjacent
+// elements of t.
+func transposeGrad(rows, n int, dz, db, t []float64) {
 	r := 0
 	for ; r+4 <= rows; r += 4 {
 		d0 := dz[r*n : r*n+n]
 		d1 := dz[(r+1)*n : (r+1)*n+n]
 		d2 := dz[(r+2)*n : (r+2)*n+n]
 		d3 := dz[(r+3)*n : (r+3)*n+n]
-		if mask != nil {
-			reluMask(d0, mask[r*n:r*n+n])
-			reluMask(d1, mask[(r+1)*n:(r+1)*n+n])
-			reluMask(d2, mask[(r+2)*n:(r+2)*n+n])
-			reluMask(d3, mask[(r+3)*n:(r+3)*n+n])
-		}
 		for j, v0 := range d0 {
 			v1, v2, v3 := d1[j], d2[j], d3[j]
 			tj := t[j*rows+r : j*rows+r+4]
@@ -221,9 +217,6 @@ func transposeGrad(rows, n int, dz, mask, db, t []float64) {
 	}
 	for ; r < rows; r++ {
 		row := dz[r*n : r*n+n]
-		if mask != nil {
-			reluMask(row, mask[r*n:r*n+n])
-		}
 		for j, v := range row {
 			t[j*rows+r] = v
 			if db != nil {
@@ -233,8 +226,9 @@ func transposeGrad(rows, n int, dz, mask, db, t []float64) {
 	}
 }
 
-// reluMask sets g_i to 0 where z_i ≤ 0, as relu's backprop does.
-func reluMask(g, z []float64) {
+// reluMaskGo is the portable reluMask: it sets g_i to 0 where z_i ≤ 0, as
+// relu's backprop does.
+func reluMaskGo(g, z []float64) {
 	g = g[:len(z)]
 	for i, v := range z {
 		if v <= 0 {
