@@ -111,6 +111,22 @@ func dotGo(x, y []float64) float64 {
 	return (s0 + s1) + (s2 + s3)
 }
 
+// dotStrided returns dotGo of the k elements x[p·xs] and y[p·ys].
+func dotStrided(x []float64, xs int, y []float64, ys, k int) float64 {
+	var s0, s1, s2, s3 float64
+	p := 0
+	for ; p+4 <= k; p += 4 {
+		s0 += float64(x[p*xs] * y[p*ys])
+		s1 += float64(x[(p+1)*xs] * y[(p+1)*ys])
+		s2 += float64(x[(p+2)*xs] * y[(p+2)*ys])
+		s3 += float64(x[(p+3)*xs] * y[(p+3)*ys])
+	}
+	for ; p < k; p++ {
+		s0 += float64(x[p*xs] * y[p*ys])
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
 // transpose writes the n × m matrix aᵀ into t, for a m × n row-major.
 func transpose(m, n int, a, t []float64) {
 	for i := 0; i < m; i++ {

@@ -17,11 +17,26 @@ var useSIMD = cpu.X86.HasAVX512F && cpu.X86.HasAVX2
 // two AVX-512 registers of float64.
 const panelWidth = 16
 
+// kernRows computes groups × 4 rows of 16-column tiles, with element
+// (i, p) of X at x[i·xrow + p·xcol] and row p of the panel at
+// panel[p·ldp:]. kernPair does the same for two rows.
+//
 //go:noescape
-func kern4x16(x *float64, ldx int, panel *float64, k int, c *float64, ldc int, mask int, accumulate int)
+func kernRows(x *float64, xrow, xcol int, panel *float64, ldp, k int, c *float64, ldc, mask, accumulate, groups int)
 
 //go:noescape
-func kern2x16(x *float64, ldx int, panel *float64, k int, c *float64, ldc int, mask int, accumulate int)
+func kernPair(x *float64, xrow, xcol int, panel *float64, ldp, k int, c *float64, ldc, mask, accumulate int)
+
+// dotColumns adds to c[j], for j < n, the dot product of the strided
+// vector s with column j of y, in dotGo's order.
+//
+//go:noescape
+func dotColumns(s *float64, lds int, y *float64, ldy, k int, c *float64, n int)
+
+// addRows adds the rows of the rows × n matrix dz to db, in row order.
+//
+//go:noescape
+func addRows(db, dz *float64, rows, n int)
 
 //go:noescape
 func dot4(x *float64, xstride int, y *float64, ystride int, k int, out *[4]float64)
@@ -121,7 +136,7 @@ func gemmNT(m, n, k int, x, y, c []float64, accumulate bool) {
 // gemmTiles computes the tile elements C[i][j], i < m2, j < n4, with one
 // sum from p = 0 up each. It packs panelWidth rows of Y at a time as
 // panel[p·panelWidth + jj] = Y[j0+jj][p], so that one vector load gives
-// the p-th terms of 16 outputs, and runs kern4x16 down the rows.
+// the p-th terms of 16 outputs, and runs kernRows down the rows.
 func gemmTiles(m2, n4, n, k int, x, y, c []float64, acc int) {
 	buf := panels.Get().(*[]float64)
 	if cap(*buf) < k*panelWidth {
@@ -138,13 +153,53 @@ func gemmTiles(m2, n4, n, k int, x, y, c []float64, acc int) {
 			}
 		}
 		mask := 1<<w - 1
-		i := 0
-		for ; i+4 <= m2; i += 4 {
-			kern4x16(&x[i*k], k, &panel[0], k, &c[i*n+j0], n, mask, acc)
+		groups := m2 / 4
+		if groups > 0 {
+			kernRows(&x[0], k, 1, &panel[0], panelWidth, k, &c[j0], n, mask, acc, groups)
 		}
-		if i < m2 {
-			kern2x16(&x[i*k], k, &panel[0], k, &c[i*n+j0], n, mask, acc)
+		if i := 4 * groups; i < m2 {
+			kernPair(&x[i*k], k, 1, &panel[0], panelWidth, k, &c[i*n+j0], n, mask, acc)
 		}
 	}
 	panels.Put(buf)
+}
+
+// weightGrad adds Aᵀ·B to C, where A is k × m, B is k × n and C is m × n,
+// all row-major and contiguous, and adds the sum of A's rows to db unless
+// db is nil. Every element gets the sum of gemmNT(m, n, k, Aᵀ, Bᵀ, C,
+// true) and db that of transposeGrad, so the bits match the portable path,
+// which transposes A and B into at and bt. The kernels read A and B in
+// place: the tiles broadcast A's elements down its columns and use the
+// rows of B as the packed panel, so nothing is transposed or packed.
+func weightGrad(m, n, k int, a, b, db, c, at, bt []float64) {
+	if !useSIMD || k == 0 || m == 0 || n == 0 {
+		weightGradGo(m, n, k, a, b, db, c, at, bt)
+		return
+	}
+	a, b, c = a[:k*m], b[:k*n], c[:m*n]
+	if db != nil {
+		addRows(&db[:m][0], &a[0], k, m)
+	}
+
+	m2, n4 := m&^1, n&^3
+	for j0 := 0; j0 < n4; j0 += panelWidth {
+		mask := 1<<min(panelWidth, n4-j0) - 1
+		groups := m2 / 4
+		if groups > 0 {
+			kernRows(&a[0], 1, m, &b[j0], n, k, &c[j0], n, mask, 1, groups)
+		}
+		if i := 4 * groups; i < m2 {
+			kernPair(&a[i], 1, m, &b[j0], n, k, &c[i*n+j0], n, mask, 1)
+		}
+	}
+	// The elements outside the tiles, in dotGo's order: columns n4..n−1
+	// of rows 0..m2−1, then all of row m2 when m is odd.
+	for j := n4; j < n; j++ {
+		for i := 0; i < m2; i++ {
+			c[i*n+j] += dotStrided(a[i:], m, b[j:], n, k)
+		}
+	}
+	if m2 < m {
+		dotColumns(&a[m2], m, &b[0], n, k, &c[m2*n], n)
+	}
 }

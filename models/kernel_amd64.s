@@ -32,30 +32,44 @@
 	VMOVUPD   lo, K1, (ptr); \
 	VMOVUPD   hi, K2, 64(ptr)
 
-// func kern4x16(x *float64, ldx int, panel *float64, k int, c *float64, ldc int, mask int, accumulate int)
+// func kernRows(x *float64, xrow, xcol int, panel *float64, ldp, k int, c *float64, ldc, mask, accumulate, groups int)
 //
-// For r = 0..3 and j = 0..15 with bit j of mask set:
+// For g < groups, r = 0..3 and j = 0..15 with bit j of mask set, with
+// i = 4g + r:
 //
-//	s_rj = Σ_{p=0}^{k−1} x[r·ldx + p]·panel[16p + j]   (from p = 0 up)
-//	c[r·ldc + j] = s_rj, or c[r·ldc + j] + s_rj when accumulate ≠ 0.
-TEXT ·kern4x16(SB), NOSPLIT, $0-64
-	MOVQ x+0(FP), SI
-	MOVQ ldx+8(FP), R8
+//	s_ij = Σ_{p=0}^{k−1} x[i·xrow + p·xcol]·panel[p·ldp + j]   (from p = 0 up)
+//	c[i·ldc + j] = s_ij, or c[i·ldc + j] + s_ij when accumulate ≠ 0.
+//
+// x is X (xrow = k, xcol = 1) or, for X = Aᵀ, A itself (xrow = 1, xcol =
+// the row length of A). Strides are in elements.
+TEXT ·kernRows(SB), NOSPLIT, $0-88
+	MOVQ xrow+8(FP), R8
 	SHLQ $3, R8
-	MOVQ panel+16(FP), DI
-	MOVQ k+24(FP), CX
-	MOVQ c+32(FP), DX
-	MOVQ ldc+40(FP), R9
+	MOVQ xcol+16(FP), R13
+	SHLQ $3, R13
+	MOVQ panel+24(FP), R15
+	MOVQ ldp+32(FP), R14
+	SHLQ $3, R14
+	MOVQ k+40(FP), AX
+	MOVQ c+48(FP), DX
+	MOVQ ldc+56(FP), R9
 	SHLQ $3, R9
-	MOVQ mask+48(FP), AX
-	KMOVW AX, K1
-	SHRQ $8, AX
-	KMOVW AX, K2
-	MOVQ accumulate+56(FP), BX
+	MOVQ mask+64(FP), CX
+	KMOVW CX, K1
+	SHRQ $8, CX
+	KMOVW CX, K2
+	MOVQ accumulate+72(FP), BX
 
+	MOVQ  groups+80(FP), CX
+	TESTQ CX, CX
+	JEQ   rowsdone
+
+rowsgroup:
+	MOVQ x+0(FP), SI
 	LEAQ (SI)(R8*1), R10
 	LEAQ (SI)(R8*2), R11
 	LEAQ (R10)(R8*2), R12
+	MOVQ R15, DI
 
 	VPXORQ Z16, Z16, Z16
 	VPXORQ Z17, Z17, Z17
@@ -66,25 +80,26 @@ TEXT ·kern4x16(SB), NOSPLIT, $0-64
 	VPXORQ Z22, Z22, Z22
 	VPXORQ Z23, Z23, Z23
 
+	MOVQ  AX, CX
 	TESTQ CX, CX
-	JEQ   done4
+	JEQ   rowsstore
 
-loop4:
+rowsloop:
 	VMOVUPD.Z (DI), K1, Z0
 	VMOVUPD.Z 64(DI), K2, Z1
 	ROW(SI, Z2, Z16, Z17)
 	ROW(R10, Z3, Z18, Z19)
 	ROW(R11, Z6, Z20, Z21)
 	ROW(R12, Z7, Z22, Z23)
-	ADDQ $8, SI
-	ADDQ $8, R10
-	ADDQ $8, R11
-	ADDQ $8, R12
-	ADDQ $128, DI
+	ADDQ R13, SI
+	ADDQ R13, R10
+	ADDQ R13, R11
+	ADDQ R13, R12
+	ADDQ R14, DI
 	DECQ CX
-	JNE  loop4
+	JNE  rowsloop
 
-done4:
+rowsstore:
 	STORE(DX, Z16, Z17)
 	ADDQ R9, DX
 	STORE(DX, Z18, Z19)
@@ -92,26 +107,39 @@ done4:
 	STORE(DX, Z20, Z21)
 	ADDQ R9, DX
 	STORE(DX, Z22, Z23)
+	ADDQ R9, DX
+
+	MOVQ x+0(FP), SI
+	LEAQ (SI)(R8*4), SI
+	MOVQ SI, x+0(FP)
+	DECQ groups+80(FP)
+	JNE  rowsgroup
+
+rowsdone:
 	VZEROUPPER
 	RET
 
-// func kern2x16(x *float64, ldx int, panel *float64, k int, c *float64, ldc int, mask int, accumulate int)
+// func kernPair(x *float64, xrow, xcol int, panel *float64, ldp, k int, c *float64, ldc, mask, accumulate int)
 //
-// kern4x16 for two rows.
-TEXT ·kern2x16(SB), NOSPLIT, $0-64
+// kernRows for one group of two rows.
+TEXT ·kernPair(SB), NOSPLIT, $0-80
 	MOVQ x+0(FP), SI
-	MOVQ ldx+8(FP), R8
+	MOVQ xrow+8(FP), R8
 	SHLQ $3, R8
-	MOVQ panel+16(FP), DI
-	MOVQ k+24(FP), CX
-	MOVQ c+32(FP), DX
-	MOVQ ldc+40(FP), R9
+	MOVQ xcol+16(FP), R13
+	SHLQ $3, R13
+	MOVQ panel+24(FP), DI
+	MOVQ ldp+32(FP), R14
+	SHLQ $3, R14
+	MOVQ k+40(FP), CX
+	MOVQ c+48(FP), DX
+	MOVQ ldc+56(FP), R9
 	SHLQ $3, R9
-	MOVQ mask+48(FP), AX
+	MOVQ mask+64(FP), AX
 	KMOVW AX, K1
 	SHRQ $8, AX
 	KMOVW AX, K2
-	MOVQ accumulate+56(FP), BX
+	MOVQ accumulate+72(FP), BX
 
 	LEAQ (SI)(R8*1), R10
 
@@ -121,20 +149,20 @@ TEXT ·kern2x16(SB), NOSPLIT, $0-64
 	VPXORQ Z19, Z19, Z19
 
 	TESTQ CX, CX
-	JEQ   done2
+	JEQ   pairstore
 
-loop2:
+pairloop:
 	VMOVUPD.Z (DI), K1, Z0
 	VMOVUPD.Z 64(DI), K2, Z1
 	ROW(SI, Z2, Z16, Z17)
 	ROW(R10, Z3, Z18, Z19)
-	ADDQ $8, SI
-	ADDQ $8, R10
-	ADDQ $128, DI
+	ADDQ R13, SI
+	ADDQ R13, R10
+	ADDQ R14, DI
 	DECQ CX
-	JNE  loop2
+	JNE  pairloop
 
-done2:
+pairstore:
 	STORE(DX, Z16, Z17)
 	ADDQ R9, DX
 	STORE(DX, Z18, Z19)
@@ -378,5 +406,155 @@ rmtail:
 	VMOVUPD   Z1, K2, (DI)
 
 rmdone:
+	VZEROUPPER
+	RET
+
+// func dotColumns(s *float64, lds int, y *float64, ldy, k int, c *float64, n int)
+//
+// For j < n, with the order of dotGo over p:
+//
+//	t_q = Σ_{p ≡ q mod 4, p < 4⌊k/4⌋} s[p·lds]·y[p·ldy + j],  t_0 += the tail p's,
+//	c[j] = c[j] + ((t_0 + t_1) + (t_2 + t_3)).
+//
+// The columns run in chunks of 8, the last one masked by K1.
+TEXT ·dotColumns(SB), NOSPLIT, $0-56
+	MOVQ s+0(FP), R15
+	MOVQ lds+8(FP), R8
+	SHLQ $3, R8
+	MOVQ y+16(FP), R14
+	MOVQ ldy+24(FP), R9
+	SHLQ $3, R9
+	MOVQ k+32(FP), BX
+	MOVQ c+40(FP), DX
+	MOVQ n+48(FP), R10
+
+dcchunk:
+	TESTQ R10, R10
+	JLE   dcdone
+	MOVQ  $0xff, AX
+	CMPQ  R10, $8
+	JGE   5(PC)
+	MOVQ  $1, AX
+	MOVQ  R10, CX
+	SHLQ  CX, AX
+	DECQ  AX
+	KMOVW AX, K1
+
+	VPXORQ Z0, Z0, Z0
+	VPXORQ Z1, Z1, Z1
+	VPXORQ Z2, Z2, Z2
+	VPXORQ Z3, Z3, Z3
+	MOVQ   R15, SI
+	MOVQ   R14, DI
+	MOVQ   BX, CX
+	SHRQ   $2, CX
+	JEQ    dctail
+
+dcquad:
+	VBROADCASTSD (SI), Z4
+	VMOVUPD.Z    (DI), K1, Z5
+	VMULPD       Z5, Z4, Z5
+	VADDPD       Z5, Z0, Z0
+	ADDQ         R8, SI
+	ADDQ         R9, DI
+	VBROADCASTSD (SI), Z4
+	VMOVUPD.Z    (DI), K1, Z5
+	VMULPD       Z5, Z4, Z5
+	VADDPD       Z5, Z1, Z1
+	ADDQ         R8, SI
+	ADDQ         R9, DI
+	VBROADCASTSD (SI), Z4
+	VMOVUPD.Z    (DI), K1, Z5
+	VMULPD       Z5, Z4, Z5
+	VADDPD       Z5, Z2, Z2
+	ADDQ         R8, SI
+	ADDQ         R9, DI
+	VBROADCASTSD (SI), Z4
+	VMOVUPD.Z    (DI), K1, Z5
+	VMULPD       Z5, Z4, Z5
+	VADDPD       Z5, Z3, Z3
+	ADDQ         R8, SI
+	ADDQ         R9, DI
+	DECQ         CX
+	JNE          dcquad
+
+dctail:
+	MOVQ  BX, CX
+	ANDQ  $3, CX
+	JEQ   dcsum
+
+dctailloop:
+	VBROADCASTSD (SI), Z4
+	VMOVUPD.Z    (DI), K1, Z5
+	VMULPD       Z5, Z4, Z5
+	VADDPD       Z5, Z0, Z0
+	ADDQ         R8, SI
+	ADDQ         R9, DI
+	DECQ         CX
+	JNE          dctailloop
+
+dcsum:
+	VADDPD    Z1, Z0, Z0
+	VADDPD    Z3, Z2, Z2
+	VADDPD    Z2, Z0, Z0
+	VMOVUPD.Z (DX), K1, Z6
+	VADDPD    Z0, Z6, Z6
+	VMOVUPD   Z6, K1, (DX)
+
+	ADDQ $64, R14
+	ADDQ $64, DX
+	SUBQ $8, R10
+	JMP  dcchunk
+
+dcdone:
+	VZEROUPPER
+	RET
+
+// func addRows(db, dz *float64, rows, n int)
+//
+// For j < n: db[j] = (…((db[j] + dz[j]) + dz[n + j]) + …) + dz[(rows−1)·n + j],
+// the row sums in row order. The columns run in chunks of 8, the last one
+// masked by K1.
+TEXT ·addRows(SB), NOSPLIT, $0-32
+	MOVQ db+0(FP), DX
+	MOVQ dz+8(FP), R14
+	MOVQ rows+16(FP), BX
+	MOVQ n+24(FP), R10
+	MOVQ R10, R9
+	SHLQ $3, R9
+
+archunk:
+	TESTQ R10, R10
+	JLE   ardone
+	MOVQ  $0xff, AX
+	CMPQ  R10, $8
+	JGE   5(PC)
+	MOVQ  $1, AX
+	MOVQ  R10, CX
+	SHLQ  CX, AX
+	DECQ  AX
+	KMOVW AX, K1
+
+	VMOVUPD.Z (DX), K1, Z0
+	MOVQ      R14, DI
+	MOVQ      BX, CX
+	TESTQ     CX, CX
+	JEQ       arstore
+
+arloop:
+	VMOVUPD.Z (DI), K1, Z5
+	VADDPD    Z5, Z0, Z0
+	ADDQ      R9, DI
+	DECQ      CX
+	JNE       arloop
+
+arstore:
+	VMOVUPD Z0, K1, (DX)
+	ADDQ    $64, R14
+	ADDQ    $64, DX
+	SUBQ    $8, R10
+	JMP     archunk
+
+ardone:
 	VZEROUPPER
 	RET

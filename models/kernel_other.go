@@ -19,3 +19,9 @@ func addBiasRelu(z, b, a []float64) { addBiasReluGo(z, b, a) }
 // reluMask sets g_i to 0 where z_i ≤ 0. Without assembly kernels it is
 // reluMaskGo.
 func reluMask(g, z []float64) { reluMaskGo(g, z) }
+
+// weightGrad adds Aᵀ·B to C and the sum of A's rows to db (unless db is
+// nil). Without assembly kernels it is weightGradGo.
+func weightGrad(m, n, k int, a, b, db, c, at, bt []float64) {
+	weightGradGo(m, n, k, a, b, db, c, at, bt)
+}

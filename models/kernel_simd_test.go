@@ -258,3 +258,46 @@ func TestReluKernelsMatchPortableBits(t *testing.T) {
 		}
 	}
 }
+
+// TestWeightGradSIMDMatchesPortableBits compares weightGrad, which reads A
+// and B in place, with the portable transposes and gemmNTGo on every small
+// shape of gemmShapes read as (m, n, k), including the bias sums.
+func TestWeightGradSIMDMatchesPortableBits(t *testing.T) {
+	if !useSIMD {
+		t.Skip("this CPU has no AVX-512F; weightGrad is the portable code")
+	}
+	r := rand.New(rand.NewPCG(9, 10))
+	shapes := append(gemmShapes(), [3]int{303, 32, 64}, [3]int{1, 303, 64}, [3]int{16, 4, 64},
+		[3]int{1, 16, 64}, [3]int{17, 21, 61})
+	for _, s := range shapes {
+		m, n, k := s[0], s[1], s[2]
+		a := make([]float64, k*m)
+		b := make([]float64, k*n)
+		c0 := make([]float64, m*n)
+		db0 := make([]float64, m)
+		kernelValues(r, a)
+		kernelValues(r, b)
+		kernelValues(r, c0)
+		kernelValues(r, db0)
+		at := make([]float64, k*m)
+		bt := make([]float64, k*n)
+
+		got, want := append([]float64(nil), c0...), append([]float64(nil), c0...)
+		gotDB, wantDB := append([]float64(nil), db0...), append([]float64(nil), db0...)
+		weightGrad(m, n, k, a, b, gotDB, got, at, bt)
+		weightGradGo(m, n, k, a, b, wantDB, want, at, bt)
+		if i := sameBits(got, want); i >= 0 {
+			t.Fatalf("m=%d n=%d k=%d: C[%d][%d] = %x, portable %x", m, n, k, i/n, i%n, got[i], want[i])
+		}
+		if i := sameBits(gotDB, wantDB); i >= 0 {
+			t.Fatalf("m=%d n=%d k=%d: db[%d] = %x, portable %x", m, n, k, i, gotDB[i], wantDB[i])
+		}
+
+		got = append(got[:0], c0...)
+		weightGrad(m, n, k, a, b, nil, got, at, bt)
+		if i := sameBits(got, want); i >= 0 {
+			t.Fatalf("m=%d n=%d k=%d without db: C[%d][%d] = %x, portable %x",
+				m, n, k, i/n, i%n, got[i], want[i])
+		}
+	}
+}

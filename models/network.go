@@ -21,7 +21,8 @@ type network struct {
 	pre [][]float64
 	// grad and gradNext are ∂L/∂z of the current layer and the one below.
 	grad, gradNext []float64
-	// gradT and actT are the transposes used by the weight gradient.
+	// gradT and actT are the transposes used by the portable weight
+	// gradient.
 	gradT, actT []float64
 	// weightT[l] is W_lᵀ (in × out), refreshed once per call.
 	weightT [][]float64
@@ -177,9 +178,8 @@ func (net *network) backward(rows int, g []float64) {
 		if mask != nil {
 			reluMask(dz, mask)
 		}
-		transposeGrad(rows, out, dz, db, net.gradT)
-		transpose4(rows, in, net.acts[l-1][:rows*in], net.actT)
-		gemmNT(out, in, rows, net.gradT, net.actT, g[net.weightOffset[l]:net.weightOffset[l]+in*out], true)
+		weightGrad(out, in, rows, dz, net.acts[l-1][:rows*in], db,
+			g[net.weightOffset[l]:net.weightOffset[l]+in*out], net.gradT, net.actT)
 
 		if l > 1 {
 			next := net.gradNext[:rows*in]
@@ -193,6 +193,15 @@ func (net *network) backward(rows int, g []float64) {
 			net.grad, net.gradNext = net.gradNext, net.grad
 		}
 	}
+}
+
+// weightGradGo is the portable weightGrad: it adds Aᵀ·B to C, for A k × m,
+// B k × n and C m × n, and the sum of A's rows to db unless db is nil. It
+// transposes A into at and B into bt, then runs gemmNTGo.
+func weightGradGo(m, n, k int, a, b, db, c, at, bt []float64) {
+	transposeGrad(k, m, a, db, at)
+	transpose4(k, n, b, bt)
+	gemmNTGo(m, n, k, at, bt, c, true)
 }
 
 // transposeGrad writes the transpose of the rows × n matrix dz into t and
