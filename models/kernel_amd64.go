@@ -182,14 +182,18 @@ func weightGrad(m, n, k int, a, b, db, c, at, bt []float64) {
 	}
 
 	m2, n4 := m&^1, n&^3
-	for j0 := 0; j0 < n4; j0 += panelWidth {
-		mask := 1<<min(panelWidth, n4-j0) - 1
-		groups := m2 / 4
-		if groups > 0 {
-			kernRows(&a[0], 1, m, &b[j0], n, k, &c[j0], n, mask, 1, groups)
-		}
-		if i := 4 * groups; i < m2 {
-			kernPair(&a[i], 1, m, &b[j0], n, k, &c[i*n+j0], n, mask, 1)
+	if tileCost(n4, m2) < tileCost(m2, n4) && n4*m2 <= len(at) {
+		weightGradTilesSwapped(m2, n4, m, n, k, a, b, c, at[:n4*m2])
+	} else {
+		for j0 := 0; j0 < n4; j0 += panelWidth {
+			mask := 1<<min(panelWidth, n4-j0) - 1
+			groups := m2 / 4
+			if groups > 0 {
+				kernRows(&a[0], 1, m, &b[j0], n, k, &c[j0], n, mask, 1, groups)
+			}
+			if i := 4 * groups; i < m2 {
+				kernPair(&a[i], 1, m, &b[j0], n, k, &c[i*n+j0], n, mask, 1)
+			}
 		}
 	}
 	// The elements outside the tiles, in dotGo's order: columns n4..n−1
@@ -201,5 +205,30 @@ func weightGrad(m, n, k int, a, b, db, c, at, bt []float64) {
 	}
 	if m2 < m {
 		dotColumns(&a[m2], m, &b[0], n, k, &c[m2*n], n)
+	}
+}
+
+// tileCost returns the number of kernel passes over k that the tiles of
+// a rows × cols block take: groups of four rows times panels of 16
+// columns.
+func tileCost(rows, cols int) int {
+	return (rows + 3) / 4 * ((cols + panelWidth - 1) / panelWidth)
+}
+
+// weightGradTilesSwapped adds the tile elements (i < m2, j < n4) of Aᵀ·B
+// to C by computing the n4 × m2 block of Bᵀ·A into t and adding its
+// transpose. Each element is the same sum from p = 0 up, so this only
+// changes which dimension fills the vector lanes: for a narrow B, such as
+// the 4 inputs of a 4-16-1 MLP, the 16 lanes then run along A's rows.
+func weightGradTilesSwapped(m2, n4, m, n, k int, a, b, c, t []float64) {
+	for i0 := 0; i0 < m2; i0 += panelWidth {
+		mask := 1<<min(panelWidth, m2-i0) - 1
+		kernRows(&b[0], 1, n, &a[i0], m, k, &t[i0], m2, mask, 0, n4/4)
+	}
+	for j := 0; j < n4; j++ {
+		tj := t[j*m2 : j*m2+m2]
+		for i, v := range tj {
+			c[i*n+j] += v
+		}
 	}
 }
