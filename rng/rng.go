@@ -19,6 +19,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"math"
+	"math/bits"
 	"math/rand/v2"
 )
 
@@ -59,23 +60,11 @@ func (r *Rand) IntN(n int) int {
 	// Lemire's multiply-shift with rejection, exact for every n.
 	bound := uint64(n)
 	for {
-		hi, lo := mulHiLo(r.pcg.Uint64(), bound)
+		hi, lo := bits.Mul64(r.pcg.Uint64(), bound)
 		if lo >= bound || lo >= (-bound)%bound {
 			return int(hi)
 		}
 	}
-}
-
-func mulHiLo(a, b uint64) (hi, lo uint64) {
-	const mask32 = 1<<32 - 1
-	a0, a1 := a&mask32, a>>32
-	b0, b1 := b&mask32, b>>32
-	w0 := a0 * b0
-	t := a1*b0 + w0>>32
-	w1 := t&mask32 + a0*b1
-	hi = a1*b1 + t>>32 + w1>>32
-	lo = a * b
-	return hi, lo
 }
 
 // Norm returns a standard normal variate.

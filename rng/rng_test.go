@@ -1,6 +1,9 @@
 package rng
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"math"
 	"testing"
 )
@@ -73,5 +76,36 @@ func TestCheckpointRoundTrip(t *testing.T) {
 		if x, y := a.Norm(), b.Norm(); x != y {
 			t.Fatalf("draw %d after restore: got %v, want %v", i, y, x)
 		}
+	}
+}
+
+// TestSamplePinned pins the indices that Sample and IntN draw, over bounds
+// from 1 to well above 2³², so a change to the multiply-shift or its
+// rejection test fails here.
+func TestSamplePinned(t *testing.T) {
+	r := New("pinned", "sample", 0)
+	h := sha256.New()
+	var buf [8]byte
+	perm := make([]int, 1000)
+	for i := range perm {
+		perm[i] = i
+	}
+	batch := make([]int, 256)
+	for range 20 {
+		r.Sample(perm, len(batch), batch)
+		for _, i := range batch {
+			binary.LittleEndian.PutUint64(buf[:], uint64(i))
+			h.Write(buf[:])
+		}
+	}
+	for _, n := range []int{1, 2, 3, 7, 1000, 1 << 31, 1<<33 + 5, 1<<62 + 1} {
+		for range 50 {
+			binary.LittleEndian.PutUint64(buf[:], uint64(r.IntN(n)))
+			h.Write(buf[:])
+		}
+	}
+	const want = "c309b138ba350ff5"
+	if got := hex.EncodeToString(h.Sum(nil))[:16]; got != want {
+		t.Errorf("digest %s, want %s", got, want)
 	}
 }
