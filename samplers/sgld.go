@@ -431,9 +431,20 @@ func (ch *sgldChain) advance() error {
 	// (Adam: nβ·m̂ + γ·(w − w*) + α·w).
 	sqrtEps := math.Sqrt(eps)
 	ch.r.FillNorm(ch.noise)
-	for i, wi := range ch.w {
-		g := ch.precond[i]
-		ch.wNext[i] = wi - eps/2*g*ch.drift[i] + sqrtEps*math.Sqrt(g)*ch.noise[i]
+	if set.Precond == PrecondNone {
+		// G = 1, so (ε/2)·G = ε/2 and √ε·√G = √ε exactly: the same bits
+		// as the general loop without a square root per coordinate.
+		half := eps / 2
+		w, drift, noise := ch.w, ch.drift[:len(ch.w)], ch.noise[:len(ch.w)]
+		wNext := ch.wNext[:len(w)]
+		for i, wi := range w {
+			wNext[i] = wi - half*drift[i] + sqrtEps*noise[i]
+		}
+	} else {
+		for i, wi := range ch.w {
+			g := ch.precond[i]
+			ch.wNext[i] = wi - eps/2*g*ch.drift[i] + sqrtEps*math.Sqrt(g)*ch.noise[i]
+		}
 	}
 	if ch.lower != nil {
 		reflectIntoBox(ch.wNext, nil, ch.lower, ch.upper)
