@@ -18,8 +18,10 @@ func init() {
 			atLeast(Attr{Name: "draws", Type: Int, Default: 1000.0, Doc: "recorded transitions after warmup"}, 1),
 			Attr{Name: "target_accept", Type: Number, Default: 0.8, Min: ptr(0), MinExcl: true, Max: ptr(1), Doc: "acceptance rate the step size adapts toward"},
 			Attr{Name: "adapt_mass", Type: Bool, Default: true, Doc: "adapt a diagonal mass matrix during warmup"},
+			Attr{Name: "step_jitter", Type: Number, Optional: true, Min: ptr(0), Max: ptr(1),
+				Doc: "j in [0, 1): each recorded transition's step size is drawn from [ε(1 − j), ε(1 + j)]; absent or 0 keeps ε fixed"},
 		),
-		Check: checkSamplerInputOnly,
+		Check: checkHMC,
 		Run:   runHMC,
 	})
 	register(&Kind{
@@ -40,6 +42,18 @@ func init() {
 
 func checkSamplerInputOnly(params map[string]any) []dsl.FieldError { return checkSamplerInput(params) }
 
+// checkHMC drops step_jitter = 0, so that a node that spells out the
+// default keeps the key of one without it, and rejects a jitter of 1,
+// which would allow a step size of 0.
+func checkHMC(params map[string]any) []dsl.FieldError {
+	dropValue(params, "step_jitter", 0.0)
+	if j, ok := params["step_jitter"].(float64); ok && j >= 1 {
+		return []dsl.FieldError{{Attr: "step_jitter", Summary: "Invalid value",
+			Detail: fmt.Sprintf("step_jitter = %g would allow step sizes of 0 or below; use a value in [0, 1), such as 0.9.", j)}}
+	}
+	return checkSamplerInput(params)
+}
+
 type hmcParams struct {
 	samplerParams
 	StepSize      float64 `json:"step_size"`
@@ -48,6 +62,7 @@ type hmcParams struct {
 	Draws         int     `json:"draws"`
 	TargetAccept  float64 `json:"target_accept"`
 	AdaptMass     bool    `json:"adapt_mass"`
+	StepJitter    float64 `json:"step_jitter"`
 }
 
 type mclmcParams struct {
@@ -104,10 +119,13 @@ func runHMC(ctx context.Context, rc *RunContext) error {
 	cfg := samplers.HMCConfig{
 		Common:   p.common(rc, nBeta, p.Warmup+p.Draws),
 		StepSize: p.StepSize, LeapfrogSteps: p.LeapfrogSteps, Warmup: p.Warmup, Draws: p.Draws,
-		TargetAccept: p.TargetAccept, AdaptMass: p.AdaptMass,
+		TargetAccept: p.TargetAccept, AdaptMass: p.AdaptMass, StepJitter: p.StepJitter,
 	}
 	fmt.Fprintf(rc.Log, "hmc: d = %d, n = %d, nβ = %g, γ = %g, %d chains × %d draws after %d warmup, %d leapfrog steps\n",
 		in.d, in.n, nBeta, p.Gamma, p.Chains, p.Draws, p.Warmup, p.LeapfrogSteps)
+	if p.StepJitter > 0 {
+		fmt.Fprintf(rc.Log, "hmc: step size jittered by ±%g of ε in each recorded transition\n", p.StepJitter)
+	}
 	logWeightDecay(rc, p.samplerParams)
 	run, err := samplers.HMC(ctx, in.pot, in.wStar, cfg)
 	if err != nil {

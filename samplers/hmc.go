@@ -32,6 +32,11 @@ type HMCConfig struct {
 	// during warmup. The zero value leaves the mass matrix at the identity.
 	// DefaultHMCConfig turns it on.
 	AdaptMass bool
+	// StepJitter is j in [0, 1): each recorded transition draws its step
+	// size uniformly from [ε(1 − j), ε(1 + j)], independently of the state,
+	// so the posterior stays invariant. The shorter steps let a chain pass
+	// where ε diverges. 0 keeps ε fixed and draws nothing extra.
+	StepJitter float64
 }
 
 // DefaultHMCConfig returns the recommended HMC settings: 10 leapfrog steps,
@@ -166,6 +171,9 @@ func validateHMC(pot Potential, wStar []float64, cfg *HMCConfig) error {
 	}
 	if cfg.Draws < 1 {
 		return fmt.Errorf("draws = %d is invalid: record at least 1 draw", cfg.Draws)
+	}
+	if !(cfg.StepJitter >= 0 && cfg.StepJitter < 1) {
+		return fmt.Errorf("step jitter %g is invalid: it must lie in [0, 1), such as 0.9", cfg.StepJitter)
 	}
 	if cfg.TargetAccept == 0 {
 		cfg.TargetAccept = hmcDefaultTargetAccept
@@ -383,7 +391,11 @@ func (c *hmcChain) transition(sampling bool) (acceptStat float64, divergent bool
 		c.p[i] = s * c.r.Norm()
 	}
 	h0 := c.u + c.kinetic()
-	c.leapfrog(c.eps, c.cfg.LeapfrogSteps, sampling)
+	eps := c.eps
+	if j := c.cfg.StepJitter; sampling && j > 0 {
+		eps *= 1 + j*(2*c.r.Float64()-1)
+	}
+	c.leapfrog(eps, c.cfg.LeapfrogSteps, sampling)
 	energyError = c.uProp + c.kinetic() - h0
 	uniform := c.r.Float64()
 	c.step++
