@@ -192,9 +192,10 @@ sampler "mclmc_b_radial_d2_k2_default" {
 }
 
 # C. Normal crossings K = w1^(2a)·w2^(2b) on [−1, 1]², at c = 144.76 and
-# c = 1e8. At 1e8, HMC aims at acceptance 0.99 with 20 leapfrog steps,
-# because one global step size diverges in the narrow arms of the
-# posterior; it still comes out biased, and its nodes flag divergences.
+# c = 1e8. At 1e8 the posterior lies in arms along the axes whose widths
+# span four orders of magnitude, so HMC aims at acceptance 0.99, runs
+# trajectories of 1000 leapfrog steps that cross the box, and jitters the
+# step size by ±90 % so that a chain can leave an arm's narrow end.
 
 target "crossing_01" {
   kind      = "monomial"
@@ -228,8 +229,9 @@ sampler "hmc_c_01_c1e8" {
   target         = target.crossing_01
   n_beta         = 1e8
   gamma          = 0
-  leapfrog_steps = 20
+  leapfrog_steps = 1000
   target_accept  = 0.99
+  step_jitter    = 0.9
   warmup         = 2000
   draws          = 20000
   init_noise     = 0
@@ -277,8 +279,9 @@ sampler "hmc_c_11_c1e8" {
   target         = target.crossing_11
   n_beta         = 1e8
   gamma          = 0
-  leapfrog_steps = 20
+  leapfrog_steps = 1000
   target_accept  = 0.99
+  step_jitter    = 0.9
   warmup         = 2000
   draws          = 20000
   init_noise     = 0
@@ -326,8 +329,9 @@ sampler "hmc_c_12_c1e8" {
   target         = target.crossing_12
   n_beta         = 1e8
   gamma          = 0
-  leapfrog_steps = 20
+  leapfrog_steps = 1000
   target_accept  = 0.99
+  step_jitter    = 0.9
   warmup         = 2000
   draws          = 20000
   init_noise     = 0
@@ -375,8 +379,9 @@ sampler "hmc_c_13_c1e8" {
   target         = target.crossing_13
   n_beta         = 1e8
   gamma          = 0
-  leapfrog_steps = 20
+  leapfrog_steps = 1000
   target_accept  = 0.99
+  step_jitter    = 0.9
   warmup         = 2000
   draws          = 20000
   init_noise     = 0
@@ -401,8 +406,12 @@ sampler "mclmc_c_12_n1000_default" {
   init_noise = 0
 }
 
-# D. Reduced-rank regression (M, H, N, r) and E. deep linear networks, at
-# nβ = 1e4 with γ = 1, the population loss at a most singular point.
+# D. Reduced-rank regression (M, H, N, r) at nβ = 1e4 and E. deep linear
+# networks at nβ = 1e6, with γ = 1, the population loss at a most singular
+# point. A product of L matrices makes the local posterior about
+# nβ^(-1/(2L)) wide, as wide as the localization at nβ = 1e4, so the deep
+# rows need the larger nβ, and HMC needs long trajectories (64 leapfrog
+# steps) to move along their flat directions.
 
 target "linear_2_2_2_r0" {
   kind   = "linear"
@@ -663,20 +672,22 @@ target "linear_3_3_3_3_r0" {
 sampler "hmc_e_3_3_3_3_r0" {
   kind           = "hmc"
   target         = target.linear_3_3_3_3_r0
-  n_beta         = 1e4
+  n_beta         = 1e6
   gamma          = 1
-  leapfrog_steps = 8
+  leapfrog_steps = 64
   target_accept  = 0.95
-  draws          = 4000
+  warmup         = 2000
+  draws          = 2000
+  chains         = 8
 }
 
 sampler "mclmc_e_3_3_3_3_r0" {
   kind       = "mclmc"
   target     = target.linear_3_3_3_3_r0
-  n_beta     = 1e4
+  n_beta     = 1e6
   gamma      = 1
-  energy_var = 1e-05
-  draws      = 10000
+  energy_var = 1e-06
+  draws      = 20000
 }
 
 target "linear_3_3_3_3_r1" {
@@ -688,20 +699,22 @@ target "linear_3_3_3_3_r1" {
 sampler "hmc_e_3_3_3_3_r1" {
   kind           = "hmc"
   target         = target.linear_3_3_3_3_r1
-  n_beta         = 1e4
+  n_beta         = 1e6
   gamma          = 1
-  leapfrog_steps = 8
+  leapfrog_steps = 64
   target_accept  = 0.95
-  draws          = 4000
+  warmup         = 2000
+  draws          = 2000
+  chains         = 8
 }
 
 sampler "mclmc_e_3_3_3_3_r1" {
   kind       = "mclmc"
   target     = target.linear_3_3_3_3_r1
-  n_beta     = 1e4
+  n_beta     = 1e6
   gamma      = 1
-  energy_var = 1e-05
-  draws      = 10000
+  energy_var = 1e-06
+  draws      = 20000
 }
 
 target "linear_3_3_3_3_r2" {
@@ -713,20 +726,22 @@ target "linear_3_3_3_3_r2" {
 sampler "hmc_e_3_3_3_3_r2" {
   kind           = "hmc"
   target         = target.linear_3_3_3_3_r2
-  n_beta         = 1e4
+  n_beta         = 1e6
   gamma          = 1
-  leapfrog_steps = 8
+  leapfrog_steps = 64
   target_accept  = 0.95
-  draws          = 4000
+  warmup         = 2000
+  draws          = 2000
+  chains         = 8
 }
 
 sampler "mclmc_e_3_3_3_3_r2" {
   kind       = "mclmc"
   target     = target.linear_3_3_3_3_r2
-  n_beta     = 1e4
+  n_beta     = 1e6
   gamma      = 1
-  energy_var = 1e-05
-  draws      = 10000
+  energy_var = 1e-06
+  draws      = 20000
 }
 
 target "linear_5_5_5_5_5_5_r0" {
@@ -738,20 +753,22 @@ target "linear_5_5_5_5_5_5_r0" {
 sampler "hmc_e_5_5_5_5_5_5_r0" {
   kind           = "hmc"
   target         = target.linear_5_5_5_5_5_5_r0
-  n_beta         = 1e4
+  n_beta         = 1e6
   gamma          = 1
-  leapfrog_steps = 8
+  leapfrog_steps = 64
   target_accept  = 0.95
-  draws          = 4000
+  warmup         = 2000
+  draws          = 2000
+  chains         = 8
 }
 
 sampler "mclmc_e_5_5_5_5_5_5_r0" {
   kind       = "mclmc"
   target     = target.linear_5_5_5_5_5_5_r0
-  n_beta     = 1e4
+  n_beta     = 1e6
   gamma      = 1
-  energy_var = 1e-05
-  draws      = 10000
+  energy_var = 1e-06
+  draws      = 20000
 }
 
 target "linear_10_10_10_10_10_r2" {
@@ -763,18 +780,20 @@ target "linear_10_10_10_10_10_r2" {
 sampler "hmc_e_10_10_10_10_10_r2" {
   kind           = "hmc"
   target         = target.linear_10_10_10_10_10_r2
-  n_beta         = 1e4
+  n_beta         = 1e6
   gamma          = 1
-  leapfrog_steps = 8
+  leapfrog_steps = 64
   target_accept  = 0.95
-  draws          = 4000
+  warmup         = 2000
+  draws          = 2000
+  chains         = 8
 }
 
 sampler "mclmc_e_10_10_10_10_10_r2" {
   kind       = "mclmc"
   target     = target.linear_10_10_10_10_10_r2
-  n_beta     = 1e4
+  n_beta     = 1e6
   gamma      = 1
-  energy_var = 1e-05
-  draws      = 10000
+  energy_var = 1e-06
+  draws      = 20000
 }
