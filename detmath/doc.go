@@ -10,6 +10,9 @@
 // Go specification forbids fusing across such a conversion. The results
 // therefore stay the same under GOAMD64=v3, where the compiler may emit FMA.
 //
+// TanhSlice applies Tanh to a slice with the same bits, eight lanes at a
+// time with AVX-512 where the CPU has it.
+//
 // Nouns:
 //   - ulp: unit in the last place, the gap between a float64 and the next
 //     one away from zero.

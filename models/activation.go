@@ -45,9 +45,7 @@ func (f activation) apply(z, a []float64) {
 			a[i] = max(v, 0)
 		}
 	case tanh:
-		for i, v := range z {
-			a[i] = detmath.Tanh(v)
-		}
+		detmath.TanhSlice(a, z)
 	case gelu:
 		for i, v := range z {
 			a[i] = v * geluSigmoid(v)
