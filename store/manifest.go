@@ -162,12 +162,16 @@ type manifestHead struct {
 }
 
 // parseManifestHead checks that data is JSON and decodes and checks its
-// head as parseManifest does. Unknown fields and the other fields' values
+// head as parseManifest does. It tries scanHead first, and json.Unmarshal
+// on the documents that scanHead leaves to it. Unknown fields and the other fields' values
 // are left to parseManifest, which Verify and ReadManifest use.
 func parseManifestHead(data []byte) (*manifestHead, error) {
-	var h manifestHead
-	if err := json.Unmarshal(data, &h); err != nil {
-		return nil, fmt.Errorf("invalid JSON: %w", err)
+	h, ok := scanHead(data)
+	if !ok {
+		h = manifestHead{}
+		if err := json.Unmarshal(data, &h); err != nil {
+			return nil, fmt.Errorf("invalid JSON: %w", err)
+		}
 	}
 	if h.FormatVersion != ManifestFormatVersion {
 		return nil, fmt.Errorf("unknown format_version %q (this llcflow reads %q); "+
