@@ -20,6 +20,8 @@
 //     Fail or Abort.
 //   - failure: <root>/failed/<run_id>/, the last failed attempt of a run id,
 //     with error.json, its partial outputs and log.txt.
+//   - cancellation: <root>/cancelled/<run_id>.json, the record of an attempt
+//     that its context cancelled, such as by Ctrl-C, without its outputs.
 //
 // Layout:
 //
@@ -33,6 +35,7 @@
 //	<root>/.tmp/<run_id>.<random>/   runs being written
 //	<root>/.checkpoints/<run_id>/    checkpoints of stopped sampler runs
 //	<root>/failed/<run_id>/          error.json, partial outputs, log.txt
+//	<root>/cancelled/<run_id>.json   the last cancelled attempt
 //
 // A transaction goes through these steps:
 //
@@ -46,7 +49,7 @@
 //     fsync, renames the directory into place, fsyncs the root, validates
 //     the installed run, appends to the index and releases the lock.
 //     Fail instead moves the attempt to failed/<run_id>, and Abort removes
-//     it.
+//     it, recording it in cancelled/<run_id>.json when its context is done.
 //
 // A crash at any step leaves either no run directory or a complete one:
 // the rename into place is the commit point. Lock files stay behind after

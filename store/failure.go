@@ -119,6 +119,10 @@ func (s *Store) installFailure(runID, dir string) error {
 	if err := syncDir(failedRoot); err != nil {
 		return err
 	}
+	// This failure is now the last attempt.
+	if err := s.removeCancellation(runID); err != nil {
+		return err
+	}
 	return removeIfPresent(aside)
 }
 

@@ -83,10 +83,10 @@ func Size(dir string) (int64, error) {
 	return total, err
 }
 
-// Remove deletes a run with its failure record, checkpoint and lock file
-// and returns the bytes freed. It takes the run's lock without waiting,
-// so a run that another process is writing is left alone with an error
-// wrapping ErrLocked. The run directory is first renamed into the
+// Remove deletes a run with its failure record, the record of a cancelled
+// attempt, its checkpoint and lock file, and returns the bytes freed. It
+// takes the run's lock without waiting, so a run that another process is
+// writing is left alone with an error wrapping ErrLocked. The run directory is first renamed into the
 // temporary area, so it disappears from the store at once even if a crash
 // interrupts the deletion.
 func (s *Store) Remove(runID string) (int64, error) {
@@ -96,8 +96,9 @@ func (s *Store) Remove(runID string) (int64, error) {
 	return s.removeLocked(runID, true)
 }
 
-// RemoveFailure deletes the failure record of a run id and returns the
-// bytes freed, leaving a run directory alone.
+// RemoveFailure deletes the failure record and the record of a cancelled
+// attempt of a run id and returns the bytes freed, leaving a run directory
+// alone.
 func (s *Store) RemoveFailure(runID string) (int64, error) {
 	if err := CheckRunID(runID); err != nil {
 		return 0, fmt.Errorf("remove failure record: %w", err)
@@ -122,6 +123,9 @@ func (s *Store) removeLocked(runID string, withRun bool) (int64, error) {
 	dirs := []string{s.FailureDir(runID)}
 	if withRun {
 		dirs = append(dirs, s.RunDir(runID), s.CheckpointDir(runID))
+	}
+	if err := s.removeCancellation(runID); err != nil {
+		return 0, fmt.Errorf("remove run %s: %w", runID, err)
 	}
 	var freed int64
 	for _, dir := range dirs {

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"sync"
 	"syscall"
-	"time"
 
 	"github.com/llcflow/llcflow/graph"
 )
@@ -97,7 +96,8 @@ func (s *Store) lockPath(runID string) string {
 // Status reports whether a valid run with exactly this key is in the store.
 // A run directory that fails validation or holds another key is Corrupt,
 // with a detail that explains why. Without a run directory, the status is
-// Failed when the last attempt with this key failed, else Missing.
+// Failed when the last attempt with this key failed, else Missing, with a
+// detail that gives the time when the last attempt was cancelled.
 //
 // Status decodes only the format, key and files of the manifest (see
 // manifestHead), and checks sizes but not hashes, which Verify does.
@@ -106,6 +106,11 @@ func (s *Store) lockPath(runID string) string {
 // this Store writes or removes it. Changes that other processes make are
 // seen by a Store opened after them.
 func (s *Store) Status(runID, key string) (graph.RunStatus, string, error) {
+	return s.statusAt(atPath(s.root), runID, key)
+}
+
+// statusAt is Status with the system calls made relative to d.
+func (s *Store) statusAt(d rootDir, runID, key string) (graph.RunStatus, string, error) {
 	if err := CheckRunID(runID); err != nil {
 		return graph.Missing, "", fmt.Errorf("check run: %w", err)
 	}
@@ -116,33 +121,29 @@ func (s *Store) Status(runID, key string) (graph.RunStatus, string, error) {
 	if s.knownValid(runID, key) {
 		return graph.Valid, "", nil
 	}
-	status, detail, err := s.runStatus(runID, key)
+	status, detail, err := s.runStatusAt(d, runID, key)
 	if status == graph.Valid && err == nil {
 		s.rememberValid(runID, key)
 	}
 	if err != nil || status != graph.Missing {
 		return status, detail, err
 	}
-	f, ok, err := s.Failure(runID)
-	if err != nil {
-		// An unreadable failure record does not make a run valid, and the
-		// planner runs a Missing node anyway.
-		return graph.Failed, fmt.Sprintf("the failure record is unreadable: %v", err), nil
-	}
-	if ok && f.Key == key {
-		return graph.Failed, fmt.Sprintf("stage %s failed at %s: %s", f.Stage,
-			f.Time.Format(time.RFC3339), f.Error), nil
-	}
-	return graph.Missing, "", nil
+	return s.lastAttempt(runID, key)
 }
 
 // runStatus validates the run directory of runID against key: Missing when
-// there is no directory, Corrupt or Valid otherwise. It reads the manifest
-// first and looks at the directory itself only when that fails, because a
-// stat of the directory costs as much as reading the manifest.
+// there is no directory, Corrupt or Valid otherwise.
 func (s *Store) runStatus(runID, key string) (graph.RunStatus, string, error) {
+	return s.runStatusAt(atPath(s.root), runID, key)
+}
+
+// runStatusAt is runStatus with the system calls made relative to d. It
+// reads the manifest first and looks at the directory itself only when
+// that fails, because a stat of the directory costs as much as reading the
+// manifest.
+func (s *Store) runStatusAt(d rootDir, runID, key string) (graph.RunStatus, string, error) {
 	dir := filepath.Join(s.root, runID)
-	m, detail, err := s.loadManifestHead(runID)
+	m, detail, err := loadManifestHead(d, runID)
 	if err != nil && !errors.Is(err, syscall.ENOTDIR) {
 		return graph.Missing, "", err
 	}
@@ -162,7 +163,7 @@ func (s *Store) runStatus(runID, key string) (graph.RunStatus, string, error) {
 	if m.Key != key {
 		return graph.Corrupt, keyMismatch(dir, m.Key, key), nil
 	}
-	if err := checkFiles(dir, m.Files, false); err != nil {
+	if err := d.checkSizes(runID, m.Files); err != nil {
 		return graph.Corrupt, fmt.Sprintf("run directory %s: %v", dir, err), nil
 	}
 	return graph.Valid, "", nil
@@ -196,12 +197,13 @@ func (s *Store) loadManifest(runID string) (*Manifest, string, error) {
 	return m, "", nil
 }
 
-// loadManifestHead is loadManifest for the head of the manifest only.
-func (s *Store) loadManifestHead(runID string) (*manifestHead, string, error) {
-	path := filepath.Join(s.root, runID, manifestFile)
+// loadManifestHead is loadManifest for the head of the manifest only, read
+// relative to d.
+func loadManifestHead(d rootDir, runID string) (*manifestHead, string, error) {
+	path := d.path(runID, manifestFile)
 	bufp := readBuffers.Get().(*[]byte)
 	defer readBuffers.Put(bufp)
-	data, err := readSmallFile(path, (*bufp)[:0])
+	data, err := d.readFile(runID, manifestFile, (*bufp)[:0])
 	*bufp = data[:0]
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Sprintf("%s is missing", path), nil
@@ -224,34 +226,6 @@ var readBuffers = sync.Pool{New: func() any {
 	buf := make([]byte, 0, 16<<10)
 	return &buf
 }}
-
-// readSmallFile appends the contents of a file to buf with plain open, read
-// and close system calls. os.ReadFile also stats the file and registers it
-// with the runtime poller, which doubled the cost of reading 100,000
-// manifests.
-func readSmallFile(path string, buf []byte) ([]byte, error) {
-	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
-	if err != nil {
-		return buf, &fs.PathError{Op: "open", Path: path, Err: err}
-	}
-	defer syscall.Close(fd)
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, err := syscall.Read(fd, buf[len(buf):cap(buf)])
-		if errors.Is(err, syscall.EINTR) {
-			continue
-		}
-		if err != nil {
-			return buf, &fs.PathError{Op: "read", Path: path, Err: err}
-		}
-		if n == 0 {
-			return buf, nil
-		}
-		buf = buf[:len(buf)+n]
-	}
-}
 
 // ReadManifest reads and checks the manifest of a run.
 func (s *Store) ReadManifest(runID string) (*Manifest, error) {

@@ -55,10 +55,13 @@ type Begin struct {
 // calls of Abort return nil, so a deferred Abort is safe. Log is safe for
 // concurrent use.
 type Txn struct {
-	s     *Store
-	b     Begin
-	lock  *fileLock
-	dir   string
+	s    *Store
+	b    Begin
+	lock *fileLock
+	dir  string
+	// ctx is the context of Begin. Abort records the attempt as cancelled
+	// when it is done.
+	ctx   context.Context
 	began time.Time
 
 	mu   sync.Mutex // guards done and writes to log
@@ -96,7 +99,7 @@ func (s *Store) Begin(ctx context.Context, b Begin) (*Txn, error) {
 	// The kind receives the same params map, so keep a copy that its
 	// changes cannot reach.
 	b.Params = cloneParams(b.Params)
-	t, err := s.beginLocked(b, lock)
+	t, err := s.beginLocked(ctx, b, lock)
 	if err != nil {
 		lock.release()
 		return nil, fmt.Errorf("begin run %s (%s): %w", b.RunID, b.Address, err)
@@ -168,7 +171,7 @@ func (b *Begin) notifyWait(timeout time.Duration) func(*LockHolder) {
 	}
 }
 
-func (s *Store) beginLocked(b Begin, lock *fileLock) (*Txn, error) {
+func (s *Store) beginLocked(ctx context.Context, b Begin, lock *fileLock) (*Txn, error) {
 	s.forget(b.RunID)
 	removed, err := s.removeTemp(b.RunID)
 	if err != nil {
@@ -205,7 +208,7 @@ func (s *Store) beginLocked(b Begin, lock *fileLock) (*Txn, error) {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	return &Txn{s: s, b: b, lock: lock, dir: dir, began: time.Now(), log: log}, nil
+	return &Txn{s: s, b: b, lock: lock, dir: dir, ctx: ctx, began: time.Now(), log: log}, nil
 }
 
 // removeTemp removes every temporary directory of runID and returns how
@@ -269,7 +272,8 @@ func (t *Txn) finish() (alreadyDone bool, err error) {
 // and provenance (temporary file, fsync, rename), renames the directory
 // to <root>/<run_id> after moving a replaced run aside, fsyncs the root,
 // re-reads and validates the installed run, appends to the index, removes
-// failed/<run_id> and the checkpoint directory, and releases the lock.
+// failed/<run_id>, cancelled/<run_id>.json and the checkpoint directory, and
+// releases the lock.
 //
 // Empty provenance fields are filled in: the address, host, pid and Go
 // version of this process, the start time of Begin, the time now as the
@@ -413,6 +417,9 @@ func (t *Txn) install(manifest []byte) (installed bool, err error) {
 	if err := removeIfPresent(s.FailureDir(runID)); err != nil {
 		return true, err
 	}
+	if err := s.removeCancellation(runID); err != nil {
+		return true, err
+	}
 	return true, removeIfPresent(s.CheckpointDir(runID))
 }
 
@@ -496,14 +503,21 @@ func (t *Txn) fillProvenance(p Provenance) Provenance {
 	return p
 }
 
-// Abort removes the temporary directory and releases the lock. It returns
-// nil on a transaction that is already finished, so it can be deferred.
+// Abort removes the temporary directory and releases the lock. When the
+// context of Begin is done, such as after Ctrl-C, it first records the
+// attempt in cancelled/<run_id>.json, which Status reports until a later
+// attempt commits or fails. It returns nil on a transaction that is
+// already finished, so it can be deferred.
 func (t *Txn) Abort() error {
 	alreadyDone, logErr := t.finish()
 	if alreadyDone {
 		return nil
 	}
-	err := errors.Join(logErr, os.RemoveAll(t.dir), t.lock.release())
+	var recordErr error
+	if t.ctx.Err() != nil {
+		recordErr = t.recordCancellation()
+	}
+	err := errors.Join(logErr, recordErr, os.RemoveAll(t.dir), t.lock.release())
 	if err != nil {
 		return fmt.Errorf("abort run %s: %w", t.b.RunID, err)
 	}

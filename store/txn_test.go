@@ -154,7 +154,8 @@ func TestFailRecordsFailure(t *testing.T) {
 	}
 
 	detail := wantStatus(t, s, b.RunID, b.Key, graph.Failed)
-	if !strings.Contains(detail, "stage sampler failed") || !strings.Contains(detail, "chain 2 produced NaN") {
+	if !strings.Contains(detail, "the last attempt failed at") || !strings.Contains(detail, "in stage sampler") ||
+		!strings.Contains(detail, "chain 2 produced NaN") {
 		t.Errorf("detail = %q", detail)
 	}
 	if _, err := os.Stat(s.RunDir(b.RunID)); !os.IsNotExist(err) {
