@@ -11,7 +11,7 @@ import (
 type Explanation struct {
 	Entry Entry
 	// Status is the state of the node's key in the store, with the detail
-	// of a Corrupt or Failed status.
+	// of a Corrupt or Failed status or of a cancelled attempt.
 	Status       RunStatus
 	StatusDetail string
 	// Previous is the latest earlier run of the address, or nil when the

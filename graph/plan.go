@@ -13,8 +13,11 @@ import (
 // concurrent use, because the planner looks up many nodes at once.
 type Lookup interface {
 	// Status reports whether a valid run with exactly this key is in the
-	// store. The detail explains a Corrupt or Failed status, such as which
-	// file is missing or the error of the last attempt.
+	// store. The detail explains a Corrupt status, such as which file is
+	// missing. For Failed, and for Missing after a cancelled attempt, it is
+	// a clause about the last attempt, such as "the last attempt was
+	// cancelled at 2026-12-04T17:00:00Z", which the planner puts in the
+	// reason. It is empty for a Missing node without such a record.
 	Status(runID, key string) (status RunStatus, detail string, err error)
 	// Latest returns the most recent earlier run recorded for this
 	// address. The boolean is false when there is none.
@@ -25,7 +28,8 @@ type Lookup interface {
 type RunStatus int
 
 const (
-	// Missing means there is neither a run nor a failed attempt.
+	// Missing means there is neither a run nor a failed attempt. The last
+	// attempt may have been cancelled.
 	Missing RunStatus = iota
 	// Valid means a run with this key is present and passes validation.
 	Valid
@@ -355,17 +359,19 @@ func explainRun(n *Node, status RunStatus, detail string, look Lookup,
 		return &Reason{Code: ReasonCorrupt,
 			Message: fmt.Sprintf("the stored run %s is corrupt: %s", n.RunID, detail)}, nil
 	}
-	failure := ""
-	if status == Failed {
-		failure = "; the last attempt failed: " + detail
-	}
+	// The detail of a Failed or Missing node describes how its last
+	// attempt ended, which is more specific than "no earlier run".
+	attempt := detail
 
 	prev, ok, err := look.Latest(n.Address)
 	if err != nil {
 		return nil, fmt.Errorf("plan %s: read earlier runs: %w", n.Address, err)
 	}
 	if !ok {
-		return &Reason{Code: ReasonNew, Message: "no earlier run" + failure}, nil
+		if attempt == "" {
+			attempt = "no earlier run"
+		}
+		return &Reason{Code: ReasonNew, Message: attempt}, nil
 	}
 
 	r := &Reason{}
@@ -395,7 +401,10 @@ func explainRun(n *Node, status RunStatus, detail string, look Lookup,
 		r.Code = ReasonNew
 		parts = append(parts, unchangedMessage(n, prev))
 	}
-	r.Message = strings.Join(parts, "; ") + failure
+	if attempt != "" {
+		parts = append(parts, attempt)
+	}
+	r.Message = strings.Join(parts, "; ")
 	return r, nil
 }
 

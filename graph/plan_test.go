@@ -156,10 +156,36 @@ func TestPlanReasons(t *testing.T) {
 			defs: sweepDefs(),
 			setup: func(_, cur *Graph, look *fakeLookup) {
 				delete(look.latest, sgld)
-				look.status[cur.Node(sgld).Key] = fakeStatus{Failed, "sample: chain 2 diverged"}
+				look.status[cur.Node(sgld).Key] = fakeStatus{Failed,
+					"the last attempt failed at 2026-12-04T10:00:00Z in stage sampler: chain 2 diverged"}
 			},
 			address: sgld, code: ReasonNew,
-			message: "no earlier run; the last attempt failed: sample: chain 2 diverged",
+			message: "the last attempt failed at 2026-12-04T10:00:00Z in stage sampler: chain 2 diverged",
+		},
+		{
+			name: "new after cancelled attempt",
+			defs: sweepDefs(),
+			setup: func(_, cur *Graph, look *fakeLookup) {
+				delete(look.latest, sgld)
+				look.status[cur.Node(sgld).Key] = fakeStatus{Missing,
+					"the last attempt was cancelled at 2026-12-04T10:00:00Z"}
+			},
+			address: sgld, code: ReasonNew,
+			message: "the last attempt was cancelled at 2026-12-04T10:00:00Z",
+		},
+		{
+			name: "params changed after failed attempt",
+			defs: editDefs(sgld, func(d *Def) {
+				d.Params = map[string]any{"step_size": 2e-4, "steps": 1000.0}
+			}),
+			setup: func(_, cur *Graph, look *fakeLookup) {
+				look.status[cur.Node(sgld).Key] = fakeStatus{Failed,
+					"the last attempt failed at 2026-12-04T10:00:00Z in stage sampler: chain 2 diverged"}
+			},
+			address: sgld, code: ReasonParamsChanged,
+			message: "step_size changed from 0.0001 to 0.0002; " +
+				"the last attempt failed at 2026-12-04T10:00:00Z in stage sampler: chain 2 diverged",
+			changes: []Change{{Path: "step_size", Old: 1e-4, New: 2e-4}},
 		},
 		{
 			name: "corrupt",

@@ -459,3 +459,62 @@ func TestDeterministicAcrossParallelism(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanNamesLastAttempt checks that plan reports how the last attempt
+// of a node ended, with its time, when the attempt was cancelled by Ctrl-C
+// and when it failed.
+func TestPlanNamesLastAttempt(t *testing.T) {
+	const sgld = "sampler.sgld[seed=0]"
+	dir := workdir(t, "small.hcl")
+	path := filepath.Join(dir, "small.hcl")
+	editFile(t, path, "steps      = 400", "steps      = 500000")
+	apply := startApply(t, dir, nil, "-j", "1", "--target", sgld, "small.hcl")
+	deadline := time.Now().Add(time.Minute)
+	for len(runDirs(t, dir)) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("apply did not reach the sampler within a minute")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	waitForRunning(t, dir)
+	apply.Process.Signal(os.Interrupt)
+	if err := apply.Wait(); err == nil {
+		t.Fatal("the interrupted apply exited 0")
+	}
+
+	stamp := `\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ`
+	cancelled := regexp.MustCompile(`^the last attempt was cancelled at ` + stamp + `$`)
+	if got := planReason(t, dir, sgld); !cancelled.MatchString(got) {
+		t.Errorf("after Ctrl-C: reason %q, want %q", got, cancelled)
+	}
+	r := llcflow(t, dir, "plan", "small.hcl")
+	mustSucceed(t, r, "plan")
+	if !strings.Contains(r.stdout, "(the last attempt was cancelled at ") {
+		t.Errorf("plan output does not name the cancelled attempt:\n%s", r.stdout)
+	}
+
+	editFile(t, path, "step_size  = 1e-4", "step_size  = 10")
+	if r := llcflow(t, dir, "apply", "--target", sgld, "small.hcl"); r.code != 1 {
+		t.Fatalf("apply of a diverging sampler: exit %d, want 1\n%s", r.code, r.stderr)
+	}
+	failed := regexp.MustCompile(`^the last attempt failed at ` + stamp + ` in stage sampler: .*diverged`)
+	if got := planReason(t, dir, sgld); !failed.MatchString(got) {
+		t.Errorf("after a failure: reason %q, want %q", got, failed)
+	}
+}
+
+// planReason returns the reason message of one node in plan --json.
+func planReason(t *testing.T, dir, address string) string {
+	t.Helper()
+	for _, n := range planJSON(t, dir, "small.hcl").Nodes {
+		if n.Address != address {
+			continue
+		}
+		if n.Reason == nil {
+			t.Fatalf("%s has action %s and no reason", address, n.Action)
+		}
+		return n.Reason.Message
+	}
+	t.Fatalf("plan has no node %s", address)
+	return ""
+}
