@@ -305,3 +305,72 @@ func BenchmarkCachedApply5000(b *testing.B) {
 		b.ReportMetric(time.Since(start).Seconds(), "s/apply")
 	}
 }
+
+// TestWriteSweepStore writes sweepHCL(10000) and a store in which every node
+// has a run into the directory named by LLCFLOW_SWEEP_STORE, for timing the
+// built binary with llcflow plan --summary --store DIR/runs
+// DIR/sweep10000.hcl. It is skipped when the variable is unset.
+func TestWriteSweepStore(t *testing.T) {
+	dir := os.Getenv("LLCFLOW_SWEEP_STORE")
+	if dir == "" {
+		t.Skip("set LLCFLOW_SWEEP_STORE to a directory to write the store of 100,000 runs")
+	}
+	const seeds = 10000
+	path := filepath.Join(dir, fmt.Sprintf("sweep%d.hcl", seeds))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(sweepHCL(seeds)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := &cli{Store: filepath.Join(dir, "runs"), NoColor: true}
+	l, err := (&loadFlags{Paths: []string{path}}).load(c, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(c.Store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fakeRuns(t, st, l.graph, func(int) bool { return true })
+}
+
+// BenchmarkPlanSweepStore plans the sweep and store that TestWriteSweepStore
+// wrote into LLCFLOW_SWEEP_STORE, without setting them up again, so that a
+// profile shows planning alone:
+// go test ./cmd/llcflow -run '^$' -bench PlanSweepStore -cpuprofile cpu.out.
+func BenchmarkPlanSweepStore(b *testing.B) {
+	dir := os.Getenv("LLCFLOW_SWEEP_STORE")
+	if dir == "" {
+		b.Skip("set LLCFLOW_SWEEP_STORE to the directory that TestWriteSweepStore wrote")
+	}
+	c := &cli{Store: filepath.Join(dir, "runs"), NoColor: true}
+	lf := loadFlags{Paths: []string{filepath.Join(dir, "sweep10000.hcl")}}
+	b.ReportAllocs()
+	var loading, planning time.Duration
+	for i := 0; i < b.N; i++ {
+		restore := relaxGC()
+		start := time.Now()
+		l, err := lf.load(c, false)
+		if err != nil {
+			b.Fatal(err)
+		}
+		loaded := time.Now()
+		st, err := store.Open(c.Store)
+		if err != nil {
+			b.Fatal(err)
+		}
+		plan, _, err := makePlan(l.graph, st, graph.PlanOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		loading += loaded.Sub(start)
+		planning += time.Since(loaded)
+		if plan.Summary.Cached != len(l.graph.Nodes) {
+			b.Fatalf("summary %+v, want all %d nodes cached", plan.Summary, len(l.graph.Nodes))
+		}
+		restore()
+	}
+	b.ReportMetric(loading.Seconds()/float64(b.N), "load-s/op")
+	b.ReportMetric(planning.Seconds()/float64(b.N), "plan-s/op")
+}
