@@ -25,7 +25,7 @@ func init() {
 		Run:   runHMC,
 	})
 	register(&Kind{
-		Type: "sampler", Name: "mclmc", Version: "mclmc/2",
+		Type: "sampler", Name: "mclmc", Version: "mclmc/3",
 		Attrs: append(commonSamplerAttrs(),
 			Attr{Name: "integrator", Type: String, Default: "mclachlan", Enum: []string{"mclachlan", "leapfrog"}},
 			nonNegative(Attr{Name: "L", Type: Number, Default: 0.0, Doc: "momentum decoherence length; 0 tunes it"}),
