@@ -115,6 +115,7 @@ func friendlyType(v cty.Value) string {
 // evaluateItems evaluates every instance of every item in dependency order
 // and collects the node definitions.
 func (l *loader) evaluateItems(order []*item) {
+	l.defs = make([]graph.Def, 0, l.defCount(order))
 	for _, it := range order {
 		n, ok := l.instanceCount(it.axes)
 		if !ok {
@@ -135,6 +136,22 @@ func (l *loader) evaluateItems(order []*item) {
 		}
 		it.values = values
 	}
+}
+
+// defCount returns the number of node definitions that the items can
+// give, so that the definitions of a large sweep are not copied while
+// they are collected.
+func (l *loader) defCount(order []*item) int {
+	total := 0
+	for _, it := range order {
+		if it.typ == "local" || it.typ == "model" {
+			continue
+		}
+		if n, ok := l.instanceCount(it.axes); ok {
+			total += n
+		}
+	}
+	return total
 }
 
 func (l *loader) instanceCount(axes []int) (int, bool) {
@@ -186,15 +203,10 @@ func (l *loader) axisNames(axes []int) []string {
 func (l *loader) evalContext(refs []*reference, combo []int) *hcl.EvalContext {
 	groups := map[string]map[string]cty.Value{}
 	for _, r := range refs {
-		var v cty.Value
-		switch {
-		case r.root == "var":
+		if r.root == "var" {
 			continue
-		case r.axis != nil:
-			v = r.axis.values[combo[r.axis.index]]
-		default:
-			v = l.valueAt(r.target, combo)
 		}
+		v := l.referenceValue(r, combo)
 		if groups[r.root] == nil {
 			groups[r.root] = map[string]cty.Value{}
 		}
@@ -244,10 +256,10 @@ func (l *loader) evaluateBlock(it *item, combo []int) cty.Value {
 		return self
 	}
 
-	params := attrs
+	params, owned := attrs, true
 	if reg := l.opts.Registry; reg != nil {
 		var fieldErrors []FieldError
-		params, fieldErrors = l.normalize(reg, it, attrs)
+		params, owned, fieldErrors = l.normalize(reg, it, attrs)
 		for _, fe := range fieldErrors {
 			l.fieldError(it, fe)
 		}
@@ -259,7 +271,7 @@ func (l *loader) evaluateBlock(it *item, combo []int) cty.Value {
 	if it.typ == "model" {
 		return l.modelValue(it, params)
 	}
-	l.addDef(it, address, axisValues, params)
+	l.addDef(it, address, axisValues, params, owned)
 	return self
 }
 
@@ -283,7 +295,7 @@ func (l *loader) instanceAxes(it *item, combo []int) ([]any, bool) {
 // reference that is not the attribute's whole value.
 func (l *loader) evaluateAttributes(it *item, combo []int) (map[string]any, bool) {
 	if it.constant == nil {
-		it.constant = constantAttributes(it.attrs)
+		it.constant = constantAttributes(it.attrs, it.refs)
 	}
 	var ctx *hcl.EvalContext
 	attrs := make(map[string]any, len(it.attrs))
@@ -297,11 +309,17 @@ func (l *loader) evaluateAttributes(it *item, combo []int) (map[string]any, bool
 			attrs[a.Name] = g
 			continue
 		}
-		if ctx == nil {
-			ctx = l.evalContext(it.refs, combo)
+		var val cty.Value
+		var diags hcl.Diagnostics
+		if r := it.constant[i].ref; r != nil && reuseAcrossInstances {
+			val = l.referenceValue(r, combo)
+		} else {
+			if ctx == nil {
+				ctx = l.evalContext(it.refs, combo)
+			}
+			val, diags = a.Expr.Value(ctx)
+			l.extend(diags)
 		}
-		val, diags := a.Expr.Value(ctx)
-		l.extend(diags)
 		if diags.HasErrors() || !val.IsWhollyKnown() {
 			ok = false
 			continue
@@ -332,16 +350,19 @@ func (l *loader) evaluateAttributes(it *item, combo []int) (map[string]any, bool
 // true when the attribute's expression refers to nothing but variables, so
 // that it has one value for every instance of the block. Value is that
 // value once done is true, and the instances share it, read-only like all
-// parameters.
+// parameters. Ref is the reference when the whole expression is one, such
+// as erm.fit or sweep.seed, and nil otherwise.
 type constantAttr struct {
 	same, done bool
 	value      any
+	ref        *reference
 }
 
 // constantAttributes marks the attributes whose expressions refer to
-// nothing but variables. Functions are pure, so such an expression has one
-// value per load.
-func constantAttributes(attrs []*hclsyntax.Attribute) []constantAttr {
+// nothing but variables, and those that are a bare reference to one of
+// refs. Functions are pure, so an expression of variables has one value
+// per load.
+func constantAttributes(attrs []*hclsyntax.Attribute, refs []*reference) []constantAttr {
 	out := make([]constantAttr, len(attrs))
 	for i, a := range attrs {
 		out[i].same = true
@@ -351,8 +372,44 @@ func constantAttributes(attrs []*hclsyntax.Attribute) []constantAttr {
 				break
 			}
 		}
+		if !out[i].same {
+			out[i].ref = bareReference(a.Expr, refs)
+		}
 	}
 	return out
+}
+
+// bareReference returns the reference among refs that expr consists of,
+// written as ROOT.NAME, or nil when expr is anything else.
+func bareReference(expr hclsyntax.Expression, refs []*reference) *reference {
+	traversal, ok := expr.(*hclsyntax.ScopeTraversalExpr)
+	if !ok || len(traversal.Traversal) != 2 {
+		return nil
+	}
+	root, ok := traversal.Traversal[0].(hcl.TraverseRoot)
+	if !ok || root.Name == "var" {
+		return nil
+	}
+	attr, ok := traversal.Traversal[1].(hcl.TraverseAttr)
+	if !ok {
+		return nil
+	}
+	for _, r := range refs {
+		if r.root == root.Name && r.name == attr.Name && (r.target != nil || r.axis != nil) {
+			return r
+		}
+	}
+	return nil
+}
+
+// referenceValue returns the value of a reference at combo: what the
+// expression ROOT.NAME evaluates to in evalContext, without building the
+// context, which took much of the loading time of large sweeps.
+func (l *loader) referenceValue(r *reference, combo []int) cty.Value {
+	if r.axis != nil {
+		return r.axis.values[combo[r.axis.index]]
+	}
+	return l.valueAt(r.target, combo)
 }
 
 // fieldError reports a problem found by Normalize at the attribute it names
@@ -403,15 +460,22 @@ func (l *loader) modelValue(it *item, params map[string]any) cty.Value {
 }
 
 // addDef records a node definition. Every top-level parameter that is a
-// Ref becomes an input edge instead of a parameter.
-func (l *loader) addDef(it *item, address string, axisValues []any, params map[string]any) {
+// Ref becomes an input edge instead of a parameter. With owned true,
+// params belongs to this instance alone and becomes the definition's map.
+func (l *loader) addDef(it *item, address string, axisValues []any, params map[string]any, owned bool) {
+	if it.source == "" {
+		it.source = position(it.block.TypeRange)
+	}
 	def := graph.Def{
 		Address: address,
 		Type:    it.typ,
 		Name:    it.name,
 		Kind:    it.kind,
-		Params:  make(map[string]any, len(params)),
-		Source:  position(it.block.TypeRange),
+		Params:  params,
+		Source:  it.source,
+	}
+	if !owned {
+		def.Params = make(map[string]any, len(params))
 	}
 	if reg := l.opts.Registry; reg != nil {
 		def.Version = reg.Version(it.typ, it.kind)
@@ -423,8 +487,10 @@ func (l *loader) addDef(it *item, address string, axisValues []any, params map[s
 		switch r := v.(type) {
 		case Ref:
 			def.Inputs = append(def.Inputs, graph.InputRef{Role: k, Address: r.Address})
+			delete(def.Params, k)
 		case *Ref:
 			def.Inputs = append(def.Inputs, graph.InputRef{Role: k, Address: r.Address})
+			delete(def.Params, k)
 		default:
 			def.Params[k] = v
 		}

@@ -19,8 +19,9 @@ type normalized struct {
 }
 
 // reuseAcrossInstances turns on the reuse of Normalize results and of
-// constant attribute values across the instances of a block; tests turn it
-// off to compare.
+// constant attribute values across the instances of a block, and the
+// evaluation of bare references without an HCL context. Tests turn it off
+// to compare.
 var reuseAcrossInstances = true
 
 // refMarker stands for a reference in a normalizeKey. The NUL byte keeps it
@@ -32,8 +33,11 @@ const refMarker = "\x00ref"
 // they reference, and for them the result of the first call is reused with
 // each reference put back, which saves most of the loading time of large
 // sweeps. Normalize must then depend on a reference only through its type,
-// which Registry's contract lets it see.
-func (l *loader) normalize(reg Registry, it *item, attrs map[string]any) (map[string]any, []FieldError) {
+// which Registry's contract lets it see. Owned is true when the returned
+// map was made by this call, and false when it came from the registry,
+// which may keep it.
+func (l *loader) normalize(reg Registry, it *item, attrs map[string]any) (
+	params map[string]any, owned bool, errs []FieldError) {
 	if files, ok := reg.(FileRegistry); ok && it.block != nil {
 		// Kinds that read files resolve their paths against the directory of
 		// the HCL file, so the cache of results is keyed by that file too
@@ -42,14 +46,16 @@ func (l *loader) normalize(reg Registry, it *item, attrs map[string]any) (map[st
 		reg = fileRegistry{FileRegistry: files, file: file}
 	}
 	if !reuseAcrossInstances {
-		return reg.Normalize(it.typ, it.kind, attrs)
+		params, errs = reg.Normalize(it.typ, it.kind, attrs)
+		return params, false, errs
 	}
 	key, ok := normalizeKey{item: it}, true
 	if !sameAttrsAcrossInstances(it) {
 		key, ok = normalizeKeyOf(it, attrs)
 	}
 	if !ok {
-		return reg.Normalize(it.typ, it.kind, attrs)
+		params, errs = reg.Normalize(it.typ, it.kind, attrs)
+		return params, false, errs
 	}
 	if l.normalizeCache == nil {
 		l.normalizeCache = map[normalizeKey]normalized{}
@@ -58,17 +64,18 @@ func (l *loader) normalize(reg Registry, it *item, attrs map[string]any) (map[st
 	if !hit {
 		// Field errors may quote a reference's address, so only results
 		// without errors are reused.
-		params, errs := reg.Normalize(it.typ, it.kind, attrs)
+		params, errs = reg.Normalize(it.typ, it.kind, attrs)
 		if len(errs) == 0 {
 			l.normalizeCache[key] = normalized{params: params}
 		}
-		return params, errs
+		return params, false, errs
 	}
-	params, ok := withRefs(cached.params, attrs)
+	params, ok = withRefs(cached.params, attrs)
 	if !ok {
-		return reg.Normalize(it.typ, it.kind, attrs)
+		params, errs = reg.Normalize(it.typ, it.kind, attrs)
+		return params, false, errs
 	}
-	return params, nil
+	return params, true, nil
 }
 
 // sameAttrsAcrossInstances reports whether every instance of a block has

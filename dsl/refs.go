@@ -31,8 +31,11 @@ type item struct {
 	// constant caches the values of attributes that are the same for every
 	// instance (see constantAttributes); nil until the first evaluation.
 	constant []constantAttr
-	deps     []*item // distinct locals and blocks referred to, in order of first reference
-	cyclic   bool
+	// source is "FILE:LINE" of a node block, for Def.Source; empty until
+	// the first definition.
+	source string
+	deps   []*item // distinct locals and blocks referred to, in order of first reference
+	cyclic bool
 
 	axes           []int // indices into loader.axes, ascending
 	dependsOnBlock bool  // refers to a node block, directly or through locals
