@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // RunIDLength is the number of hex digits of a key that form the run id.
@@ -28,8 +29,6 @@ type InputKey struct {
 func ComputeKey(typ, kind, version string, params map[string]any, inputs []InputKey) (string, error) {
 	sorted := slices.Clone(inputs)
 	slices.SortFunc(sorted, func(a, b InputKey) int { return strings.Compare(a.Role, b.Role) })
-
-	encodedInputs := make([]any, len(sorted))
 	for i, in := range sorted {
 		if in.Role == "" {
 			return "", fmt.Errorf("compute key: input %d has an empty role", i)
@@ -38,24 +37,78 @@ func ComputeKey(typ, kind, version string, params map[string]any, inputs []Input
 			return "", fmt.Errorf("compute key: input role %q appears twice; "+
 				"a node has at most one input per role", in.Role)
 		}
+	}
+
+	bufp := keyBuffers.Get().(*[]byte)
+	defer keyBuffers.Put(bufp)
+	data, ok := appendKeyObject((*bufp)[:0], typ, kind, version, params, sorted)
+	*bufp = data[:0]
+	if !ok {
+		// Encode the object through Canonical, which names the value at
+		// fault.
+		var err error
+		if data, err = Canonical(keyObject(typ, kind, version, params, sorted)); err != nil {
+			return "", fmt.Errorf("compute key: %w", err)
+		}
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+// keyBuffers are the buffers that ComputeKey encodes into.
+var keyBuffers = sync.Pool{New: func() any {
+	buf := make([]byte, 0, 4<<10)
+	return &buf
+}}
+
+// keyObject returns the object whose canonical encoding ComputeKey hashes.
+func keyObject(typ, kind, version string, params map[string]any, sorted []InputKey) map[string]any {
+	encodedInputs := make([]any, len(sorted))
+	for i, in := range sorted {
 		encodedInputs[i] = map[string]any{"key": in.Key, "role": in.Role}
 	}
 	if params == nil {
 		params = map[string]any{}
 	}
-
-	data, err := Canonical(map[string]any{
+	return map[string]any{
 		"inputs":  encodedInputs,
 		"kind":    kind,
 		"params":  params,
 		"type":    typ,
 		"version": version,
-	})
-	if err != nil {
-		return "", fmt.Errorf("compute key: %w", err)
 	}
-	sum := sha256.Sum256(data)
-	return hex.EncodeToString(sum[:]), nil
+}
+
+// appendKeyObject appends the canonical encoding of keyObject without
+// building it, with the keys written in their sorted order. It returns
+// false where Canonical would return an error.
+func appendKeyObject(buf []byte, typ, kind, version string, params map[string]any,
+	sorted []InputKey) ([]byte, bool) {
+	ok := true
+	field := func(name string, value any) {
+		buf = append(buf, name...)
+		if ok {
+			buf, ok = appendFast(buf, value)
+		}
+	}
+	buf = append(buf, `{"inputs":[`...)
+	for i, in := range sorted {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		field(`{"key":`, in.Key)
+		field(`,"role":`, in.Role)
+		buf = append(buf, '}')
+	}
+	buf = append(buf, ']')
+	field(`,"kind":`, kind)
+	buf = append(buf, `,"params":`...)
+	if ok {
+		buf, ok = appendFastObject(buf, params)
+	}
+	field(`,"type":`, typ)
+	field(`,"version":`, version)
+	return append(buf, '}'), ok
 }
 
 // RunIDOf returns the run id of a key: its first RunIDLength hex digits.

@@ -241,3 +241,43 @@ func TestComputeKeyRejectsBadParam(t *testing.T) {
 		t.Errorf("error = %v, want one naming params.steps", err)
 	}
 }
+
+// TestKeyObjectEncoding checks that the encoding ComputeKey hashes, written
+// without building the object, equals Canonical of the object.
+func TestKeyObjectEncoding(t *testing.T) {
+	inputs := []InputKey{{Role: "dataset", Key: strings.Repeat("a", 64)}, {Role: "erm", Key: strings.Repeat("b", 64)}}
+	cases := []struct {
+		name   string
+		params map[string]any
+		inputs []InputKey
+	}{
+		{"nil params", nil, nil},
+		{"empty params", map[string]any{}, inputs[:1]},
+		{"nested", map[string]any{"step_size": 1e-4, "widths": []any{3.0, 6.0, 1.0},
+			"noise": map[string]any{"scale": -0.0, "kind": "gauss"}, "flag": true, "none": nil}, inputs},
+		{"escapes", map[string]any{"name": "a \"b\"\n\t\u00e9<>&", "ke\\y": "x"}, inputs},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, ok := appendKeyObject(nil, "sampler", "sgld", "sgld/1", c.params, c.inputs)
+			if !ok {
+				t.Fatal("appendKeyObject rejected valid values")
+			}
+			want, err := Canonical(keyObject("sampler", "sgld", "sgld/1", c.params, c.inputs))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != string(want) {
+				t.Errorf("encoding\n%s\nwant\n%s", got, want)
+			}
+		})
+	}
+	if _, ok := appendKeyObject(nil, "sampler", "sgld", "sgld/1",
+		map[string]any{"x": math.NaN()}, nil); ok {
+		t.Error("appendKeyObject accepted NaN")
+	}
+	if _, err := ComputeKey("sampler", "sgld", "sgld/1", map[string]any{"x": math.Inf(1)}, nil); err == nil ||
+		!strings.Contains(err.Error(), "at params.x") {
+		t.Errorf("ComputeKey of +Inf: error %v, want one naming params.x", err)
+	}
+}
