@@ -1,7 +1,6 @@
 package graph
 
 import (
-	"container/heap"
 	"fmt"
 	"runtime"
 	"slices"
@@ -207,35 +206,50 @@ func (n *Node) computeKey() error {
 }
 
 // topologicalOrder runs Kahn's algorithm with the ready nodes in a heap
-// ordered by address, so that the order depends only on the graph.
+// ordered by address, so that the order depends only on the graph. The
+// heap holds each node's rank in address order, which is cheaper to
+// compare than the address.
 func topologicalOrder(nodes []*Node) ([]*Node, error) {
-	pending := make(map[*Node]int, len(nodes))
-	dependents := make(map[*Node][]*Node, len(nodes))
-	ready := &addressHeap{}
-	for _, n := range nodes {
-		pending[n] = len(n.In)
+	byAddress := slices.Clone(nodes)
+	slices.SortFunc(byAddress, func(a, b *Node) int { return strings.Compare(a.Address, b.Address) })
+	rank := make(map[*Node]int, len(nodes))
+	for i, n := range byAddress {
+		rank[n] = i
+	}
+
+	pending := make([]int, len(nodes))
+	dependents := make([][]int, len(nodes))
+	ready := &rankHeap{}
+	for i, n := range byAddress {
+		pending[i] = len(n.In)
 		for _, in := range n.In {
-			dependents[in.Node] = append(dependents[in.Node], n)
+			r := rank[in.Node]
+			dependents[r] = append(dependents[r], i)
 		}
 		if len(n.In) == 0 {
-			*ready = append(*ready, n)
+			*ready = append(*ready, i)
 		}
 	}
-	heap.Init(ready)
-
+	// The ranks were appended in increasing order, so ready is a heap.
 	order := make([]*Node, 0, len(nodes))
-	for ready.Len() > 0 {
-		n := heap.Pop(ready).(*Node)
-		order = append(order, n)
-		for _, d := range dependents[n] {
+	for len(*ready) > 0 {
+		i := ready.pop()
+		order = append(order, byAddress[i])
+		for _, d := range dependents[i] {
 			pending[d]--
 			if pending[d] == 0 {
-				heap.Push(ready, d)
+				ready.push(d)
 			}
 		}
 	}
 	if len(order) < len(nodes) {
-		return nil, cycleError(nodes, pending)
+		unordered := make(map[*Node]int, len(nodes)-len(order))
+		for i, n := range byAddress {
+			if pending[i] > 0 {
+				unordered[n] = pending[i]
+			}
+		}
+		return nil, cycleError(nodes, unordered)
 	}
 	return order, nil
 }
@@ -295,15 +309,42 @@ func sourceOrUnknown(source string) string {
 	return source
 }
 
-type addressHeap []*Node
+// rankHeap is a binary min-heap of node ranks in address order.
+type rankHeap []int
 
-func (h addressHeap) Len() int           { return len(h) }
-func (h addressHeap) Less(i, j int) bool { return h[i].Address < h[j].Address }
-func (h addressHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *addressHeap) Push(x any)        { *h = append(*h, x.(*Node)) }
-func (h *addressHeap) Pop() any {
-	old := *h
-	n := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return n
+func (h *rankHeap) push(r int) {
+	*h = append(*h, r)
+	a := *h
+	for i := len(a) - 1; i > 0; {
+		parent := (i - 1) / 2
+		if a[parent] <= a[i] {
+			break
+		}
+		a[parent], a[i] = a[i], a[parent]
+		i = parent
+	}
+}
+
+func (h *rankHeap) pop() int {
+	a := *h
+	top := a[0]
+	last := len(a) - 1
+	a[0] = a[last]
+	a = a[:last]
+	for i := 0; ; {
+		smallest, left, right := i, 2*i+1, 2*i+2
+		if left < len(a) && a[left] < a[smallest] {
+			smallest = left
+		}
+		if right < len(a) && a[right] < a[smallest] {
+			smallest = right
+		}
+		if smallest == i {
+			break
+		}
+		a[i], a[smallest] = a[smallest], a[i]
+		i = smallest
+	}
+	*h = a
+	return top
 }

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -273,4 +274,61 @@ func TestBuildCycleBehindAcyclicPart(t *testing.T) {
 	if want := "c.y -> d.z -> c.y"; !strings.Contains(err.Error(), want) {
 		t.Errorf("error %q does not contain %q", err, want)
 	}
+}
+
+// TestTopologicalOrderRandom compares topologicalOrder on random acyclic
+// graphs with the definition of its order: repeatedly take the ready node
+// with the smallest address.
+func TestTopologicalOrderRandom(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 7))
+	for trial := 0; trial < 50; trial++ {
+		nodes := make([]*Node, 1+rng.IntN(60))
+		for i := range nodes {
+			n := &Node{Def: Def{Address: fmt.Sprintf("node.n%d", rng.IntN(1000)*100+i)}}
+			// Inputs only from earlier nodes keep the graph acyclic.
+			for j := 0; j < i && len(n.In) < 3; j++ {
+				if rng.IntN(4) == 0 {
+					n.In = append(n.In, Input{Role: fmt.Sprint("r", j), Node: nodes[j]})
+				}
+			}
+			nodes[i] = n
+		}
+		rng.Shuffle(len(nodes), func(i, j int) { nodes[i], nodes[j] = nodes[j], nodes[i] })
+
+		got, err := topologicalOrder(nodes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := smallestFirstOrder(nodes)
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("trial %d: position %d is %s, want %s", trial, i, got[i].Address, want[i].Address)
+			}
+		}
+	}
+}
+
+// smallestFirstOrder orders nodes by taking, at each step, the node with
+// the smallest address whose inputs are all placed.
+func smallestFirstOrder(nodes []*Node) []*Node {
+	placed := map[*Node]bool{}
+	var order []*Node
+	for len(order) < len(nodes) {
+		var next *Node
+		for _, n := range nodes {
+			if placed[n] {
+				continue
+			}
+			ready := true
+			for _, in := range n.In {
+				ready = ready && placed[in.Node]
+			}
+			if ready && (next == nil || n.Address < next.Address) {
+				next = n
+			}
+		}
+		placed[next] = true
+		order = append(order, next)
+	}
+	return order
 }
