@@ -48,6 +48,9 @@ func (s *Store) Snapshot() (*Snapshot, error) {
 	if snap.root != nil {
 		snap.rootFD = int(snap.root.Fd())
 	}
+	s.mu.Lock()
+	s.validHint = len(snap.runs)
+	s.mu.Unlock()
 	if snap.failures, err = listRunIDs(filepath.Join(s.root, "failed"), ""); err != nil {
 		return nil, fmt.Errorf("list failures in %s: %w", s.root, err)
 	}

@@ -32,6 +32,9 @@ type Store struct {
 	// a second Status call in one apply (the results table after the plan)
 	// does not validate again. Writes through this Store forget the run.
 	valid map[string]string
+	// validHint is the initial size of valid: the number of runs that the
+	// last snapshot listed.
+	validHint int
 }
 
 var _ graph.Lookup = (*Store)(nil)
@@ -142,13 +145,13 @@ func (s *Store) runStatus(runID, key string) (graph.RunStatus, string, error) {
 // that fails, because a stat of the directory costs as much as reading the
 // manifest.
 func (s *Store) runStatusAt(d rootDir, runID, key string) (graph.RunStatus, string, error) {
-	dir := filepath.Join(s.root, runID)
 	m, detail, err := loadManifestHead(d, runID)
 	if err != nil && !errors.Is(err, syscall.ENOTDIR) {
 		return graph.Missing, "", err
 	}
+	dir := func() string { return filepath.Join(s.root, runID) }
 	if m == nil {
-		info, statErr := os.Stat(dir)
+		info, statErr := os.Stat(dir())
 		switch {
 		case errors.Is(statErr, fs.ErrNotExist):
 			return graph.Missing, "", nil
@@ -156,15 +159,15 @@ func (s *Store) runStatusAt(d rootDir, runID, key string) (graph.RunStatus, stri
 			// The caller names the run; the error names the path.
 			return graph.Missing, "", statErr
 		case !info.IsDir():
-			return graph.Corrupt, fmt.Sprintf("%s is not a directory", dir), nil
+			return graph.Corrupt, fmt.Sprintf("%s is not a directory", dir()), nil
 		}
 		return graph.Corrupt, detail, nil
 	}
 	if m.Key != key {
-		return graph.Corrupt, keyMismatch(dir, m.Key, key), nil
+		return graph.Corrupt, keyMismatch(dir(), m.Key, key), nil
 	}
 	if err := d.checkSizes(runID, m.Files); err != nil {
-		return graph.Corrupt, fmt.Sprintf("run directory %s: %v", dir, err), nil
+		return graph.Corrupt, fmt.Sprintf("run directory %s: %v", dir(), err), nil
 	}
 	return graph.Valid, "", nil
 }
@@ -390,7 +393,7 @@ func (s *Store) rememberValid(runID, key string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.valid == nil {
-		s.valid = map[string]string{}
+		s.valid = make(map[string]string, s.validHint)
 	}
 	s.valid[runID] = key
 }
