@@ -261,9 +261,10 @@ func TestClusterArray(t *testing.T) {
 	if len(jobs) != 1 {
 		t.Errorf("the 3 nodes went into %d jobs %v, want one job array", len(jobs), jobs)
 	}
-	// A second Run of a finished node submits nothing.
-	if err := e.Run(testContext(t, 10*time.Second), specs[0], nil); err != nil {
-		t.Errorf("second Run: %v", err)
+	// A second Run of a finished node submits nothing and reports the run
+	// as computed elsewhere, that is cached.
+	if err := e.Run(testContext(t, 10*time.Second), specs[0], nil); !errors.Is(err, executors.ErrComputedElsewhere) {
+		t.Errorf("second Run: %v, want executors.ErrComputedElsewhere", err)
 	}
 	if got := len(s.attempts(specs[0])); got != 1 {
 		t.Errorf("node 0 ran %d times after a second Run, want 1", got)
@@ -508,8 +509,10 @@ func TestClusterSecondExecutorWaits(t *testing.T) {
 		t.Fatal("the run finished before the second executor started: lengthen the sleep")
 	}
 
-	if err := second.Run(testContext(t, 120*time.Second), spec, nil); err != nil {
-		t.Errorf("second executor: %v", err)
+	// The second executor only waited for the first one's job, so the
+	// node counts as cached for it.
+	if err := second.Run(testContext(t, 120*time.Second), spec, nil); !errors.Is(err, executors.ErrComputedElsewhere) {
+		t.Errorf("second executor: %v, want executors.ErrComputedElsewhere", err)
 	}
 	if err := <-firstDone; err != nil {
 		t.Errorf("first executor: %v", err)

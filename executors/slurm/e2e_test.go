@@ -236,7 +236,10 @@ func TestClusterCheckpointEndToEnd(t *testing.T) {
 	t.Parallel()
 	bin := buildLLCFlow(t)
 	hcl := filepath.Join("testdata", "sweep.hcl")
-	vars := []string{"sgld_steps=100000"}
+	// 400,000 steps take about 6 s locally on a 2-core AVX-512 machine,
+	// so the job is still running when the signal comes 2 s after it
+	// started. At 100,000 steps the job ended first.
+	vars := []string{"sgld_steps=400000"}
 	target := "sampler.sgld[seed=0]"
 	local := filepath.Join(t.TempDir(), "local")
 	applyLocal(t, bin, local, "--var", vars[0], "--target", target, hcl)

@@ -149,7 +149,10 @@ var runIDPattern = regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z_-]*$`)
 
 // Run submits the node (batched with other Run calls into one job array)
 // and waits until its run directory is in the store. A job recorded in the
-// store by an earlier apply is waited for instead of submitted again.
+// store by an earlier apply is waited for instead of submitted again. When
+// the run came from such a job, or was in the store already, Run returns
+// an error wrapping executors.ErrComputedElsewhere, so the node counts as
+// cached.
 func (e *Executor) Run(ctx context.Context, spec *executors.Spec, progress func(executors.Event)) error {
 	if spec == nil || !runIDPattern.MatchString(spec.RunID) {
 		return fmt.Errorf("slurm executor: invalid spec: run id %q is empty or has characters other than letters, digits, _ and -", runIDOf(spec))
@@ -162,7 +165,7 @@ func (e *Executor) Run(ctx context.Context, spec *executors.Spec, progress func(
 	var before os.FileInfo
 	if fi, err := os.Stat(e.runDir(spec.RunID)); err == nil {
 		if !spec.Force {
-			return nil
+			return computedElsewhere(spec)
 		}
 		before = fi
 	}
@@ -176,7 +179,7 @@ func (e *Executor) Run(ctx context.Context, spec *executors.Spec, progress func(
 			return err
 		}
 		if rec == nil {
-			return nil // another process finished the node
+			return computedElsewhere(spec)
 		}
 		progress(executors.Event{RunID: spec.RunID, Message: "SLURM job " + rec.taskID()})
 
@@ -184,6 +187,9 @@ func (e *Executor) Run(ctx context.Context, spec *executors.Spec, progress func(
 			started: started, progress: progress})
 		switch out.kind {
 		case outcomeDone:
+			if found {
+				return computedElsewhere(spec)
+			}
 			return nil
 		case outcomeCancelled:
 			e.cancelJob(rec)
@@ -209,6 +215,12 @@ func (e *Executor) Run(ctx context.Context, spec *executors.Spec, progress func(
 		}
 		last = rec.taskID()
 	}
+}
+
+// computedElsewhere returns the error that tells the scheduler that the
+// run of spec is in the store without a job of this Run call.
+func computedElsewhere(spec *executors.Spec) error {
+	return fmt.Errorf("%s (run %s): %w", spec.Address, spec.RunID, executors.ErrComputedElsewhere)
 }
 
 func runIDOf(spec *executors.Spec) string {

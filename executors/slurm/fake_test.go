@@ -384,6 +384,33 @@ func TestFakeStaleRecords(t *testing.T) {
 	}
 }
 
+// TestFakeRecordedJobCountsAsCached waits for a running job that another
+// apply recorded: Run submits nothing and reports the node as computed
+// elsewhere once that job's run is in the store.
+func TestFakeRecordedJobCountsAsCached(t *testing.T) {
+	f := newFakeCluster(1001)
+	e := newFakeExecutor(t, f, Options{}, nil)
+	spec := testSpec(t, 0)
+	rec := &jobRecord{RunID: spec.RunID, Address: spec.Address, Job: "7", Task: 0,
+		Batch: "other", Submitted: time.Now().UTC().Truncate(time.Second), Log: "/nowhere/7_0.log"}
+	if err := e.writeRecord(rec); err != nil {
+		t.Fatal(err)
+	}
+	f.set("7", 0, "RUNNING", 0, 0)
+	go func() {
+		time.Sleep(200 * time.Millisecond)
+		os.MkdirAll(filepath.Join(e.cfg.Store, spec.RunID), 0o755)
+		f.set("7", 0, "COMPLETED", 0, 0)
+	}()
+	err := e.Run(testContext(t, 10*time.Second), spec, nil)
+	if !errors.Is(err, executors.ErrComputedElsewhere) {
+		t.Errorf("Run: %v, want executors.ErrComputedElsewhere", err)
+	}
+	if got := f.count("sbatch"); got != 0 {
+		t.Errorf("%d submissions, want none: the recorded job made the run", got)
+	}
+}
+
 // TestFakeReusedJobID gives the new job the id of an old failed job, as a
 // controller whose state was wiped does: the old state must be ignored.
 func TestFakeReusedJobID(t *testing.T) {
@@ -505,8 +532,8 @@ func TestFakeForcedNodeWaitsForNewRun(t *testing.T) {
 	if err := os.MkdirAll(old, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.Run(testContext(t, 5*time.Second), spec, nil); err != nil {
-		t.Fatal(err)
+	if err := e.Run(testContext(t, 5*time.Second), spec, nil); !errors.Is(err, executors.ErrComputedElsewhere) {
+		t.Fatalf("Run on a run in the store: %v, want executors.ErrComputedElsewhere", err)
 	}
 	if got := f.count("sbatch"); got != 0 {
 		t.Fatalf("a cached node was submitted %d times", got)
