@@ -256,10 +256,12 @@ func (l *loader) evaluateBlock(it *item, combo []int) cty.Value {
 		return self
 	}
 
-	params, owned := attrs, true
-	if reg := l.opts.Registry; reg != nil {
+	var params nodeParams
+	if reg := l.opts.Registry; reg == nil {
+		params = splitRefs(attrs)
+	} else {
 		var fieldErrors []FieldError
-		params, owned, fieldErrors = l.normalize(reg, it, attrs)
+		params, fieldErrors = l.normalize(reg, it, attrs)
 		for _, fe := range fieldErrors {
 			l.fieldError(it, fe)
 		}
@@ -269,9 +271,11 @@ func (l *loader) evaluateBlock(it *item, combo []int) cty.Value {
 	}
 
 	if it.typ == "model" {
-		return l.modelValue(it, params)
+		// A model block cannot refer to a dataset, erm or target block, so
+		// its parameters have no references.
+		return l.modelValue(it, params.plain)
 	}
-	l.addDef(it, address, axisValues, params, owned)
+	l.addDef(it, address, axisValues, params)
 	return self
 }
 
@@ -459,10 +463,8 @@ func (l *loader) modelValue(it *item, params map[string]any) cty.Value {
 	return v
 }
 
-// addDef records a node definition. Every top-level parameter that is a
-// Ref becomes an input edge instead of a parameter. With owned true,
-// params belongs to this instance alone and becomes the definition's map.
-func (l *loader) addDef(it *item, address string, axisValues []any, params map[string]any, owned bool) {
+// addDef records a node definition.
+func (l *loader) addDef(it *item, address string, axisValues []any, params nodeParams) {
 	if it.source == "" {
 		it.source = position(it.block.TypeRange)
 	}
@@ -471,11 +473,9 @@ func (l *loader) addDef(it *item, address string, axisValues []any, params map[s
 		Type:    it.typ,
 		Name:    it.name,
 		Kind:    it.kind,
-		Params:  params,
+		Params:  params.plain,
+		Inputs:  params.inputs,
 		Source:  it.source,
-	}
-	if !owned {
-		def.Params = make(map[string]any, len(params))
 	}
 	if reg := l.opts.Registry; reg != nil {
 		def.Version = reg.Version(it.typ, it.kind)
@@ -483,20 +483,34 @@ func (l *loader) addDef(it *item, address string, axisValues []any, params map[s
 	for i, a := range it.axes {
 		def.Axes = append(def.Axes, graph.AxisValue{Name: l.axes[a].name, Value: axisValues[i]})
 	}
+	l.defs = append(l.defs, def)
+}
+
+// nodeParams are the parameters of a block instance as a Def holds them.
+type nodeParams struct {
+	// plain are the parameters without the references. The instances of
+	// a block that reuse a Normalize result share this map, read-only.
+	plain map[string]any
+	// inputs are the references, sorted by role; nil when there are none.
+	inputs []graph.InputRef
+}
+
+// splitRefs moves every top-level parameter that is a Ref into an input
+// edge, in a new map.
+func splitRefs(params map[string]any) nodeParams {
+	out := nodeParams{plain: make(map[string]any, len(params))}
 	for k, v := range params {
 		switch r := v.(type) {
 		case Ref:
-			def.Inputs = append(def.Inputs, graph.InputRef{Role: k, Address: r.Address})
-			delete(def.Params, k)
+			out.inputs = append(out.inputs, graph.InputRef{Role: k, Address: r.Address})
 		case *Ref:
-			def.Inputs = append(def.Inputs, graph.InputRef{Role: k, Address: r.Address})
-			delete(def.Params, k)
+			out.inputs = append(out.inputs, graph.InputRef{Role: k, Address: r.Address})
 		default:
-			def.Params[k] = v
+			out.plain[k] = v
 		}
 	}
-	sort.Slice(def.Inputs, func(i, j int) bool { return def.Inputs[i].Role < def.Inputs[j].Role })
-	l.defs = append(l.defs, def)
+	sort.Slice(out.inputs, func(i, j int) bool { return out.inputs[i].Role < out.inputs[j].Role })
+	return out
 }
 
 // evaluateBackends evaluates each backend block once. The locals a backend

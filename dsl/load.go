@@ -38,7 +38,9 @@ type Options struct {
 // returns errors, the workflow contains only the parts that evaluated cleanly.
 type Workflow struct {
 	// Defs are the node instances of dataset, erm, target and sampler
-	// blocks, every input before the nodes that read it.
+	// blocks, every input before the nodes that read it. Instances of one
+	// block may share their Params map and nested values, so parameters
+	// are read-only.
 	Defs []graph.Def
 	// Axes are the sweep axes in sweep-block order.
 	Axes []Axis

@@ -13,9 +13,11 @@ type normalizeKey struct {
 }
 
 // normalized is the result of one call of Registry.Normalize that found no
-// errors.
+// errors, split into the parameters without references, which every
+// instance that reuses the result shares, and the roles of the references.
 type normalized struct {
-	params map[string]any
+	plain map[string]any
+	roles []string
 }
 
 // reuseAcrossInstances turns on the reuse of Normalize results and of
@@ -31,13 +33,10 @@ const refMarker = "\x00ref"
 // normalize calls Registry.Normalize once per block and distinct attribute
 // values. The instances of a swept block often differ only in the nodes
 // they reference, and for them the result of the first call is reused with
-// each reference put back, which saves most of the loading time of large
-// sweeps. Normalize must then depend on a reference only through its type,
-// which Registry's contract lets it see. Owned is true when the returned
-// map was made by this call, and false when it came from the registry,
-// which may keep it.
-func (l *loader) normalize(reg Registry, it *item, attrs map[string]any) (
-	params map[string]any, owned bool, errs []FieldError) {
+// each instance's references as inputs, which saves most of the loading
+// time of large sweeps. Normalize must then depend on a reference only
+// through its type, which Registry's contract lets it see.
+func (l *loader) normalize(reg Registry, it *item, attrs map[string]any) (nodeParams, []FieldError) {
 	if files, ok := reg.(FileRegistry); ok && it.block != nil {
 		// Kinds that read files resolve their paths against the directory of
 		// the HCL file, so the cache of results is keyed by that file too
@@ -45,17 +44,19 @@ func (l *loader) normalize(reg Registry, it *item, attrs map[string]any) (
 		file := it.block.TypeRange.Filename
 		reg = fileRegistry{FileRegistry: files, file: file}
 	}
+	call := func() (nodeParams, []FieldError) {
+		params, errs := reg.Normalize(it.typ, it.kind, attrs)
+		return splitRefs(params), errs
+	}
 	if !reuseAcrossInstances {
-		params, errs = reg.Normalize(it.typ, it.kind, attrs)
-		return params, false, errs
+		return call()
 	}
 	key, ok := normalizeKey{item: it}, true
 	if !sameAttrsAcrossInstances(it) {
 		key, ok = normalizeKeyOf(it, attrs)
 	}
 	if !ok {
-		params, errs = reg.Normalize(it.typ, it.kind, attrs)
-		return params, false, errs
+		return call()
 	}
 	if l.normalizeCache == nil {
 		l.normalizeCache = map[normalizeKey]normalized{}
@@ -64,18 +65,21 @@ func (l *loader) normalize(reg Registry, it *item, attrs map[string]any) (
 	if !hit {
 		// Field errors may quote a reference's address, so only results
 		// without errors are reused.
-		params, errs = reg.Normalize(it.typ, it.kind, attrs)
+		params, errs := call()
 		if len(errs) == 0 {
-			l.normalizeCache[key] = normalized{params: params}
+			roles := make([]string, len(params.inputs))
+			for i, in := range params.inputs {
+				roles[i] = in.Role
+			}
+			l.normalizeCache[key] = normalized{plain: params.plain, roles: roles}
 		}
-		return params, false, errs
+		return params, errs
 	}
-	params, ok = withRefs(cached.params, attrs)
+	inputs, ok := refInputs(cached.roles, attrs)
 	if !ok {
-		params, errs = reg.Normalize(it.typ, it.kind, attrs)
-		return params, false, errs
+		return call()
 	}
-	return params, true, nil
+	return nodeParams{plain: cached.plain, inputs: inputs}, nil
 }
 
 // sameAttrsAcrossInstances reports whether every instance of a block has
@@ -110,24 +114,22 @@ func normalizeKeyOf(it *item, attrs map[string]any) (normalizeKey, bool) {
 	return normalizeKey{item: it, attrs: string(data)}, true
 }
 
-// withRefs returns a copy of the top level of params in which every
-// reference is replaced by the reference under the same attribute in
-// attrs. It returns false when attrs has no reference there. Nested lists
-// and objects are shared with the cached result, and so with every instance
-// that reuses it: parameters are read-only once the DSL returns them.
-func withRefs(params, attrs map[string]any) (map[string]any, bool) {
-	out := make(map[string]any, len(params))
-	for name, v := range params {
-		if _, isRef := v.(Ref); isRef {
-			ref, ok := attrs[name].(Ref)
-			if !ok {
-				return nil, false
-			}
-			v = ref
-		}
-		out[name] = v
+// refInputs returns the references of attrs under the given roles as
+// inputs, in the order of roles. It returns false when attrs has no
+// reference under one of them.
+func refInputs(roles []string, attrs map[string]any) ([]graph.InputRef, bool) {
+	if len(roles) == 0 {
+		return nil, true
 	}
-	return out, true
+	inputs := make([]graph.InputRef, len(roles))
+	for i, role := range roles {
+		ref, ok := attrs[role].(Ref)
+		if !ok {
+			return nil, false
+		}
+		inputs[i] = graph.InputRef{Role: role, Address: ref.Address}
+	}
+	return inputs, true
 }
 
 // FileRegistry is a Registry whose kinds may read files that a block
