@@ -71,6 +71,10 @@ func (s *Store) Cancellation(runID string) (*Cancellation, bool, error) {
 }
 
 // removeCancellation deletes the record of a cancelled attempt, if any.
+//
+// NOTE: Failures does not list the records of cancelled attempts, so gc
+// leaves a record whose run id never commits, fails or is removed. Each
+// record is a few hundred bytes.
 func (s *Store) removeCancellation(runID string) error {
 	err := os.Remove(s.cancellationPath(runID))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {

@@ -49,7 +49,8 @@ func (p *planCmd) Help() string {
 specific one that applies: no earlier run; the parameters that changed
 against the latest earlier run of the same address, each with its old and new
 value; an input that changed or will run, named; a new implementation
-version; a forced rerun. A node is cached when its run's manifest parses, its
+version; a forced rerun. When the node's last attempt failed or was
+cancelled, the reason also says so, with the time. A node is cached when its run's manifest parses, its
 key matches and every file has its recorded size; 'llcflow check' also
 re-hashes the files. Examples:
 
