@@ -363,9 +363,9 @@ type constantAttr struct {
 }
 
 // constantAttributes marks the attributes whose expressions refer to
-// nothing but variables, and those that are a bare reference to one of
-// refs. Functions are pure, so an expression of variables has one value
-// per load.
+// nothing but variables or are a bare reference to an item without axes,
+// and those that are a bare reference to one of refs. Functions are pure,
+// so an expression of variables has one value per load.
 func constantAttributes(attrs []*hclsyntax.Attribute, refs []*reference) []constantAttr {
 	out := make([]constantAttr, len(attrs))
 	for i, a := range attrs {
@@ -378,6 +378,10 @@ func constantAttributes(attrs []*hclsyntax.Attribute, refs []*reference) []const
 		}
 		if !out[i].same {
 			out[i].ref = bareReference(a.Expr, refs)
+			// An item without axes has one instance, so a reference to it
+			// has one value too.
+			r := out[i].ref
+			out[i].same = r != nil && r.target != nil && len(r.target.axes) == 0
 		}
 	}
 	return out

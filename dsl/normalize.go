@@ -84,12 +84,15 @@ func (l *loader) normalize(reg Registry, it *item, attrs map[string]any) (nodePa
 
 // sameAttrsAcrossInstances reports whether every instance of a block has
 // the same attribute values apart from its references to dataset, erm and
-// target blocks: its expressions refer to nothing but variables and such
-// blocks. The key of such a block needs no encoding of its values.
+// target blocks: its expressions refer to nothing but variables, such
+// blocks and items without axes. The key of such a block needs no encoding
+// of its values.
 func sameAttrsAcrossInstances(it *item) bool {
 	for _, r := range it.refs {
-		switch r.root {
-		case "var", "dataset", "erm", "target":
+		switch {
+		case r.root == "var", r.root == "dataset", r.root == "erm", r.root == "target":
+		case r.target != nil && len(r.target.axes) == 0:
+			// An item without axes has one value for every instance.
 		default:
 			return false
 		}
