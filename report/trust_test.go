@@ -59,9 +59,24 @@ func TestCheckTrust(t *testing.T) {
 		}, nil, nil, []string{"rhat"}},
 		{"warning without a number", func(s *Summary) {
 			s.Kind = "mclmc"
+			s.Warnings = []string{"energy error per dimension E[ΔE²]/d = 0.00188 is 3.8 times the target 0.0005, " +
+				"and the largest 1 % of steps carry 86 % of it: check that the estimate stays within its standard " +
+				"error with step_size = 0.228 (half the tuned 0.456) and L = 6.99"}
+		}, nil, nil, []string{"energy_var"}},
+		{"warning of mclmc/2", func(s *Summary) {
+			s.Kind = "mclmc"
 			s.Warnings = []string{"energy error variance per dimension 0.00222 is more than 2 times the target 0.0005: " +
 				"give a smaller step_size or energy_var"}
 		}, nil, nil, []string{"energy_var"}},
+		{"off exact", func(s *Summary) {
+			s.LLCMean, s.LLCSE, s.LambdaExact = ptr(5.1938), ptr(0.0128), ptr(5)
+		}, nil, nil, []string{"off_exact"}},
+		{"within 4 SE of exact", func(s *Summary) {
+			s.LLCMean, s.LLCSE, s.LambdaExact = ptr(5.05), ptr(0.0128), ptr(5)
+		}, nil, nil, nil},
+		{"exact without an SE", func(s *Summary) {
+			s.LLCMean, s.LambdaExact = ptr(5.1938), ptr(5)
+		}, nil, nil, nil},
 		{"unknown warnings", func(s *Summary) {
 			s.Warnings = []string{"something new", "something else"}
 		}, nil, nil, []string{"warning"}},
@@ -119,9 +134,10 @@ func TestSGLDAcceptMessageByBatch(t *testing.T) {
 		want     []string
 		unwanted string
 	}{
-		{"minibatch", &minibatch, []string{"minibatch noise", "batch_size = 1000"}, "; lower step_size"},
-		{"full batch", &full, []string{"full-batch run; lower step_size"}, "minibatch"},
-		{"unknown batch", nil, []string{"in a full-batch run, lower step_size", "minibatch noise"}, ""},
+		{"minibatch", &minibatch, []string{"Minibatch noise (batches of 256 of the 1000 points)", "too large",
+			"a tenth of step_size"}, "; lower step_size"},
+		{"full batch", &full, []string{"full-batch run; lower step_size"}, "inibatch"},
+		{"unknown batch", nil, []string{"in a full-batch run, lower step_size", "minibatch noise", "a tenth of step_size"}, ""},
 	}
 	for _, c := range cases {
 		s := &Summary{Kind: "sgld", N: n, BatchSize: c.batch}

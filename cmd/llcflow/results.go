@@ -41,12 +41,13 @@ func (r *resultsCmd) Help() string {
 The terminal table shows the sweep axes whose values differ across rows (as
 axis.NAME when NAME is also a column, such as llc) and the trust flags, with
 a legend of the flags raised under it:
+  off_exact    more than 4 SE from lambda_exact
   rhat         R̂ > 1.01
   low_ess      bulk or tail ESS below 100 per chain
   divergences  HMC divergent transitions after warmup
   energy_var   MCLMC energy-error variance above twice its tuning target
-  sgld_accept  MALA acceptance more than 0.1 from 0.9 (a minibatch run
-               stays below 0.9 at any step size)
+  sgld_accept  MALA acceptance more than 0.1 from 0.9: the step size may
+               be too large or too small (minibatch noise lowers it too)
   below_star   more than half of the draws below L_n(w*)
   not_minimum  the erm's gradient norm at w* is too large for a minimum
   negative     a negative estimate
@@ -359,6 +360,11 @@ func collectResultSet(l *loaded, st *store.Store, plan *graph.Plan) resultSet {
 			set.addPending(n, status.String(), detail)
 		}
 	}
+	// Tables list sweeps in the order of their values, step=200 before
+	// step=1000, where the graph's order compares addresses as strings.
+	slices.SortStableFunc(set.rows, func(a, b resultRow) int { return report.CompareAddresses(a.Address, b.Address) })
+	slices.SortStableFunc(set.errs, func(a, b errorRow) int { return report.CompareAddresses(a.Address, b.Address) })
+	slices.SortStableFunc(set.pending, func(a, b pendingRow) int { return report.CompareAddresses(a.Address, b.Address) })
 	set.explainMissing()
 	return set
 }
