@@ -352,7 +352,7 @@ func comparisonFigures(rows []SweepRow) []*Figure {
 }
 
 func comparisonFigure(id string, fam []SweepRow) *Figure {
-	slices.SortStableFunc(fam, func(a, b SweepRow) int { return strings.Compare(a.Address, b.Address) })
+	slices.SortStableFunc(fam, func(a, b SweepRow) int { return CompareAddresses(a.Address, b.Address) })
 	label := fam[0].Family
 	if label == "" {
 		label = id
