@@ -31,7 +31,8 @@ func (s *showCmd) Help() string {
   llcflow show 0123456789abcdef
   llcflow show 'sampler.sgld[seed=0]' examples/quick.hcl
 
-Exit codes: 0 success, 1 not found or unreadable, 2 usage error.`
+Exit codes: 0 success, 1 no valid run (never run, failed, corrupt) or
+unreadable, 2 usage error.`
 }
 
 func (s *showCmd) Run(c *cli) error {
@@ -56,8 +57,10 @@ func (s *showCmd) Run(c *cli) error {
 			return &exitError{code: exitFailure, err: err}
 		}
 		if status != graph.Valid {
+			// The description goes to stdout and the exit code says that
+			// no valid run was found, as for an unknown run id.
 			printNoRun(st, n, status, detail)
-			return nil
+			return &exitError{code: exitFailure}
 		}
 	}
 	m, err := st.ReadManifest(runID)
@@ -65,7 +68,7 @@ func (s *showCmd) Run(c *cli) error {
 		if f, ok, ferr := st.Failure(runID); ferr == nil && ok {
 			fmt.Printf("run %s has no valid run; its last attempt failed at stage %s: %s\nlog: %s\n",
 				runID, f.Stage, f.Error, st.FailureLog(runID))
-			return nil
+			return &exitError{code: exitFailure}
 		}
 		return &exitError{code: exitFailure, err: fmt.Errorf("run %s: %w", runID, err)}
 	}
