@@ -66,24 +66,35 @@ func (f *loadFlags) load(c *cli, asJSON bool) (*loaded, error) {
 // describeErrors counts the errors and names where they are: in the HCL
 // files, or in the variable values that have no source range.
 func describeErrors(diags hcl.Diagnostics) string {
-	n, inFiles := 0, 0
+	n, inFiles, reading := 0, 0, 0
 	for _, d := range diags {
-		if d.Severity == hcl.DiagError {
-			n++
-			if d.Subject != nil {
-				inFiles++
-			}
+		if d.Severity != hcl.DiagError {
+			continue
+		}
+		n++
+		switch {
+		case d.Subject != nil:
+			inFiles++
+		case readingSummaries[d.Summary]:
+			reading++
 		}
 	}
 	where := "in the HCL files"
 	switch {
-	case inFiles == 0:
+	case reading == n:
+		where = "reading the HCL files"
+	case inFiles+reading == n:
+	case inFiles+reading == 0:
 		where = "in the variable values (--var, --var-file, --preset or LLCFLOW_VAR_)"
-	case inFiles < n:
+	default:
 		where = "in the HCL files and the variable values"
 	}
 	return countNoun(n, "error", "errors") + " " + where
 }
+
+// readingSummaries are the summaries of the loader's diagnostics about
+// files it could not read, which have no line to point at.
+var readingSummaries = map[string]bool{"Cannot read configuration": true, "No configuration files": true}
 
 // graphDiagnostics turns the problems between connected nodes into error
 // diagnostics on the line of the block at fault.

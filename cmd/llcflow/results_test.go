@@ -553,3 +553,21 @@ sampler "hmc" {
 		t.Errorf("rows %q, want %q", got, want)
 	}
 }
+
+// A path that does not exist, or a directory without .hcl files, is an
+// error in reading the files, not in the variable values.
+func TestMissingFileSummary(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "empty"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{filepath.Join(dir, "nosuch.hcl"), filepath.Join(dir, "empty")} {
+		r := llcflow(t, dir, "plan", path)
+		if r.code != 1 {
+			t.Errorf("plan %s: exit %d, want 1", path, r.code)
+		}
+		if !strings.Contains(r.stderr, "1 error reading the HCL files") || strings.Contains(r.stderr, "--var") {
+			t.Errorf("plan %s: stderr %q, want the summary \"1 error reading the HCL files\" without --var", path, r.stderr)
+		}
+	}
+}
