@@ -57,8 +57,8 @@ func (s *showCmd) Run(c *cli) error {
 			return &exitError{code: exitFailure, err: err}
 		}
 		if status != graph.Valid {
-			// The description goes to stdout and the exit code says that
-			// no valid run was found, as for an unknown run id.
+			// The description goes to stdout, and exit code 1 reports that
+			// no valid run exists, as for an unknown run id.
 			printNoRun(st, n, status, detail)
 			return &exitError{code: exitFailure}
 		}

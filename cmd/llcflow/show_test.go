@@ -48,7 +48,7 @@ func TestShowExitCodes(t *testing.T) {
 		}
 	}
 	if runID == "" {
-		t.Fatalf("show by address: no run_id line in\n%s", r.stdout)
+		t.Fatalf("show by address: no run id line in\n%s", r.stdout)
 	}
 	mustSucceed(t, llcflow(t, dir, "show", runID), "show by run id")
 
