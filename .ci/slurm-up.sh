@@ -9,7 +9,8 @@
 # state, spool, logs and pid files) lives under the directory given as $1,
 # default a new temporary directory. Running the script again on the same
 # directory starts only the daemons that are not running. The controller and
-# the node daemon talk over 127.0.0.1. Environment:
+# the node daemon listen on 127.0.0.1 only, and the script fails when either
+# of them listens on any other address. Environment:
 #   LLCFLOW_SLURM_PORT            slurmctld port, slurmd uses the next one (6817)
 #   LLCFLOW_SLURM_MAX_ARRAY_SIZE  MaxArraySize of the cluster (1001, Slurm's default)
 #   LLCFLOW_SLURM_MIN_JOB_AGE     MinJobAge in seconds (300, Slurm's default)
@@ -50,13 +51,13 @@ esac
 # machine may have no package lists at all.
 install_packages() {
 	local missing=0 cmd
-	for cmd in munged mungekey slurmctld slurmd sbatch sinfo; do
+	for cmd in munged mungekey slurmctld slurmd sbatch sinfo ss; do
 		command -v "$cmd" >/dev/null 2>&1 || missing=1
 	done
 	[ "$missing" = 0 ] && return 0
-	log "installing slurm-wlm and munge"
+	log "installing slurm-wlm, munge and iproute2"
 	apt-get update >&2
-	DEBIAN_FRONTEND=noninteractive apt-get install -y slurm-wlm munge >&2
+	DEBIAN_FRONTEND=noninteractive apt-get install -y slurm-wlm munge iproute2 >&2
 }
 
 # alive PIDFILE succeeds when the pid recorded in PIDFILE is a running process.
@@ -129,6 +130,10 @@ ClusterName=llcflow
 SlurmctldHost=$host(127.0.0.1)
 SlurmctldPort=$port
 SlurmdPort=$((port + 1))
+# Without these, slurmctld and slurmd listen on 0.0.0.0. NoCtldInAddrAny binds
+# slurmctld to the address of SlurmctldHost, NoInAddrAny binds slurmd to
+# its NodeAddr, and both of these are 127.0.0.1.
+CommunicationParameters=NoCtldInAddrAny,NoInAddrAny
 AuthType=auth/munge
 CredType=cred/munge
 AuthInfo=socket=$dir/munge/munge.socket.2
@@ -166,6 +171,33 @@ node_idle() {
 	[ "$state" = idle ] || [ "$state" = mix ] || [ "$state" = alloc ]
 }
 
+# check_loopback fails when slurmctld or slurmd listens on an address other
+# than 127.0.0.0/8 or ::1, as their default wildcard 0.0.0.0 does. ss prints
+# one line per listening socket with its owner, such as
+#   tcp LISTEN 0 4096 127.0.0.1:6817 0.0.0.0:* users:(("slurmctld",pid=812,fd=5))
+check_loopback() {
+	local daemon pid sockets addr bad=0
+	for daemon in slurmctld slurmd; do
+		pid=$(cat "$dir/$daemon.pid")
+		sockets=$(ss -H -l -n -t -u -p | grep -F "pid=$pid,") || true
+		if [ -z "$sockets" ]; then
+			die "$daemon (pid $pid) has no listening socket in ss -ltunp: cannot check that it listens on 127.0.0.1 only"
+		fi
+		while read -r _ _ _ _ addr _; do
+			case "$addr" in
+			127.*:* | '[::1]:'*) ;;
+			*)
+				log "$daemon (pid $pid) listens on $addr, beyond loopback"
+				bad=1
+				;;
+			esac
+		done <<<"$sockets"
+	done
+	if [ "$bad" = 1 ]; then
+		die "a daemon listens beyond loopback: stop the cluster with .ci/slurm-down.sh $dir and start it again, which rewrites $dir/slurm.conf with CommunicationParameters=NoCtldInAddrAny,NoInAddrAny"
+	fi
+}
+
 install_packages
 mkdir -p "$dir/log" "$dir/state" "$dir/spool"
 start_munge
@@ -199,5 +231,6 @@ until node_idle; do
 	fi
 	sleep 1
 done
+check_loopback
 log "cluster up in $dir: slurmctld pid $(cat "$dir/slurmctld.pid"), slurmd pid $(cat "$dir/slurmd.pid"), munged pid $(cat "$dir/munge/munged.pid")"
 echo "export SLURM_CONF=$dir/slurm.conf"
