@@ -554,3 +554,117 @@ func TestClusterInjection(t *testing.T) {
 		}
 	}
 }
+
+// resubmitBound bounds the time a second executor takes to submit a node
+// again whose recorded job was cancelled while pending. The second
+// executor uses the default LostAfter of 2 min, so a pass within this
+// bound cannot come from the lost-job timer. The path under test takes one
+// state query, one batching window (200 ms) and one sbatch call, which the
+// bound leaves 30 s for on a controller loaded by the other cluster tests.
+const resubmitBound = 30 * time.Second
+
+// TestClusterCancelledPendingArray submits a held array of two nodes and
+// cancels its tasks while they are pending, either by cancelling the
+// submitting Run's context or with an outside scancel of both task ids.
+// squeue then prints the array as one line without task ids, and only the
+// first case leaves the batch's cancelled file. A second executor must
+// submit both nodes again within resubmitBound and run them once.
+func TestClusterCancelledPendingArray(t *testing.T) {
+	requireCluster(t)
+	t.Parallel()
+	cases := []struct {
+		name    string
+		outside bool // scancel by the test, as an apply that stopped before marking its jobs
+		log     string
+	}{
+		{"by submitter", false, "was cancelled by the apply that submitted it"},
+		{"outside", true, "ended before this apply (CANCELLED"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := newStandIn(t)
+			first := newClusterExecutor(t, s, Options{TimeoutMin: 5, ExtraSBATCH: []string{"--hold"}}, nil)
+			specs := []*executors.Spec{testSpec(t, 0), testSpec(t, 1)}
+			job := cancelHeldArray(t, first, specs, c.outside)
+
+			logs := &logSink{}
+			second := newClusterExecutor(t, s, Options{TimeoutMin: 5}, logs)
+			second.cfg.LostAfter = DefaultLostAfter
+			started := time.Now()
+			errs := make(chan []error, 1)
+			go func() { errs <- runAll(testContext(t, 150*time.Second), second, specs) }()
+			waitFor(t, resubmitBound, "the second executor to submit both nodes again", func() bool {
+				for _, spec := range specs {
+					if rec, _ := second.readRecord(spec.RunID); rec == nil || rec.Job == job {
+						return false
+					}
+				}
+				return true
+			})
+			t.Logf("second executor submitted both nodes again after %v", time.Since(started).Round(time.Millisecond))
+
+			for i, err := range <-errs {
+				if err != nil {
+					t.Errorf("second executor, node %d: %v", i, err)
+				}
+			}
+			for i, spec := range specs {
+				if got := len(s.attempts(spec)); got != 1 {
+					t.Errorf("node %d ran %d times, want 1 (the held job never ran)", i, got)
+				}
+			}
+			if !logs.contains(c.log) {
+				t.Errorf("second executor did not log %q: %v", c.log, logs.lines)
+			}
+		})
+	}
+}
+
+// cancelHeldArray runs specs on e, whose jobs are held, until their array
+// is pending, cancels it and returns its job id once every Run has
+// returned and Slurm reports the array cancelled.
+func cancelHeldArray(t *testing.T, e *Executor, specs []*executors.Spec, outside bool) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	errs := make(chan []error, 1)
+	go func() { errs <- runAll(ctx, e, specs) }()
+	var job string
+	waitFor(t, 60*time.Second, "both nodes to be submitted as one array", func() bool {
+		a, _ := e.readRecord(specs[0].RunID)
+		b, _ := e.readRecord(specs[1].RunID)
+		if a == nil || b == nil || a.Job != b.Job {
+			return false
+		}
+		job = a.Job
+		return true
+	})
+	if got := squeueState(t, job); got != "PENDING" {
+		t.Fatalf("held array %s is %q, want PENDING", job, got)
+	}
+
+	if outside {
+		ids := []string{job + "_0", job + "_1"}
+		if out, err := exec.Command("scancel", ids...).CombinedOutput(); err != nil {
+			t.Fatalf("scancel %v: %v %s", ids, err, out)
+		}
+	} else {
+		cancel()
+	}
+	for i, err := range <-errs {
+		switch {
+		case outside && (err == nil || !strings.Contains(err.Error(), "cancelled outside llcflow")):
+			t.Errorf("first executor, node %d: %v, want a cancelled-outside failure", i, err)
+		case !outside && !errors.Is(err, context.Canceled):
+			t.Errorf("first executor, node %d: %v, want context.Canceled", i, err)
+		}
+	}
+	waitFor(t, 20*time.Second, "squeue to show the array cancelled, without task ids", func() bool {
+		out, err := exec.Command("squeue", "-h", "-t", "all", "-j", job, "-O", "JobArrayID:0|,State:0").Output()
+		return err == nil && strings.TrimSpace(string(out)) == job+"|CANCELLED"
+	})
+	// Slurm prints whole seconds, so a job counts as ended before a Run
+	// only when its end time is at least a second earlier.
+	time.Sleep(2 * time.Second)
+	return job
+}

@@ -78,8 +78,11 @@ type Executor struct {
 	// own holds the task ids of the active jobs that this executor
 	// submitted, the ones that cancellation scancels.
 	own        map[string]bool
-	cancelIDs  []string
+	cancelRecs []*jobRecord
 	cancelDone chan struct{}
+
+	// cancelMu serialises the appends to the batches' cancelled files.
+	cancelMu sync.Mutex
 }
 
 var _ executors.Executor = (*Executor)(nil)
@@ -195,7 +198,7 @@ func (e *Executor) Run(ctx context.Context, spec *executors.Spec, progress func(
 			e.cancelJob(rec)
 			return ctx.Err()
 		case outcomeStale:
-			e.logf("slurm: node %s: recorded job %s ended before this apply (%s); submitting it again",
+			e.logf("slurm: node %s: recorded job %s %s; submitting it again",
 				spec.Address, rec.taskID(), out.reason)
 		case outcomeRetry:
 			attempt++
@@ -275,6 +278,11 @@ func (e *Executor) acquire(ctx context.Context, spec *executors.Spec, before os.
 		// waiting for it would wait for a run that never comes.
 		e.logf("slurm: node %s: recorded job %s made the run that --rerun/--no-skip replaces; submitting a new job",
 			spec.Address, rec.taskID())
+		rec = nil
+	}
+	if rec != nil && e.cancelledBySubmitter(rec) {
+		e.logf("slurm: node %s: recorded job %s was cancelled by the apply that submitted it (pid %d on %s); submitting a new job",
+			spec.Address, rec.taskID(), rec.PID, rec.Host)
 		rec = nil
 	}
 	if rec != nil && rec.taskID() != last {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -643,5 +644,189 @@ func TestFakeForcedIgnoresFinishedJob(t *testing.T) {
 	}
 	if got := f.count("sbatch"); got != 2 {
 		t.Errorf("two forced runs submitted %d jobs, want 2", got)
+	}
+}
+
+// TestFakeCancelledPendingArray finds the records of two tasks of an
+// array that an earlier apply cancelled while it was pending. squeue
+// prints such an array as one line without task ids, which must count as
+// the end of both tasks. LostAfter is longer than the test's deadline, so
+// only that line can end the wait.
+func TestFakeCancelledPendingArray(t *testing.T) {
+	f := newFakeCluster(1001)
+	logs := &logSink{}
+	e := newFakeExecutor(t, f, Options{}, logs)
+	e.cfg.LostAfter = time.Minute
+	specs := []*executors.Spec{testSpec(t, 0), testSpec(t, 1)}
+	submitted := time.Now().Add(-10 * time.Second).UTC().Truncate(time.Second)
+	for i, spec := range specs {
+		rec := &jobRecord{RunID: spec.RunID, Address: spec.Address, Job: "7", Task: i,
+			Batch: "earlier", Submitted: submitted, Log: fmt.Sprintf("/nowhere/7_%d.log", i)}
+		if err := e.writeRecord(rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.tasks[stateKey("7", -1)] = &fakeTask{state: "CANCELLED", submit: submitted, end: time.Now().Add(-5 * time.Second)}
+	f.onSubmit = finishRuns(e)
+
+	for i, err := range runAll(testContext(t, 5*time.Second), e, specs) {
+		if err != nil {
+			t.Errorf("node %d: %v", i, err)
+		}
+	}
+	if got := f.count("sbatch"); got != 1 {
+		t.Errorf("%d submissions, want 1 array for both nodes", got)
+	}
+	if !logs.contains("7_0 ended before this apply (CANCELLED") || !logs.contains("7_1 ended before this apply (CANCELLED") {
+		t.Errorf("no log lines about the cancelled tasks 7_0 and 7_1: %v", logs.lines)
+	}
+}
+
+// holdScancel is a fake cluster whose scancel succeeds but leaves the jobs
+// as they are, so a test decides when Slurm reports them cancelled.
+type holdScancel struct{ *fakeCluster }
+
+func (h holdScancel) run(ctx context.Context, name string, args ...string) (string, string, error) {
+	if name == "scancel" {
+		h.mu.Lock()
+		h.calls = append(h.calls, fakeCall{name, args, time.Now()})
+		h.mu.Unlock()
+		return "", "", nil
+	}
+	return h.fakeCluster.run(ctx, name, args...)
+}
+
+// newFakeExecutorOn returns a second executor on the store of first, as a
+// second apply on the same store is.
+func newFakeExecutorOn(t *testing.T, first *Executor, r runner, logs *logSink) *Executor {
+	t.Helper()
+	e, err := New(Config{
+		Store: first.cfg.Store, Binary: first.cfg.Binary, Logf: logs.logf(t),
+		BatchWindow: 50 * time.Millisecond, PollInterval: 20 * time.Millisecond,
+		PollMax: 200 * time.Millisecond, LostAfter: time.Minute,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.run = r
+	return e
+}
+
+// cancelPending runs specs on e until their jobs are submitted, then
+// cancels the context and waits for every Run to return.
+func cancelPending(t *testing.T, e *Executor, f *fakeCluster, specs []*executors.Spec) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	errs := make(chan []error, 1)
+	go func() { errs <- runAll(ctx, e, specs) }()
+	waitFor(t, 5*time.Second, "the jobs to be submitted", func() bool {
+		for _, spec := range specs {
+			if rec, _ := e.readRecord(spec.RunID); rec == nil {
+				return false
+			}
+		}
+		return true
+	})
+	cancel()
+	for i, err := range <-errs {
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("node %d: Run after cancel returned %v, want context.Canceled", i, err)
+		}
+	}
+	if got := f.count("scancel"); got != 1 {
+		t.Errorf("%d scancel calls, want 1 for both tasks", got)
+	}
+}
+
+// TestFakeCancelMarksJobs cancels an apply while its array is pending. The
+// fake Slurm then lists no line for the tasks, as real Slurm does for a
+// task cancelled while pending after other tasks of its array started, so
+// only the batch's cancelled file lets a second executor submit both nodes
+// again before the test's deadline.
+func TestFakeCancelMarksJobs(t *testing.T) {
+	f := newFakeCluster(1001)
+	first := newFakeExecutor(t, f, Options{}, nil)
+	specs := []*executors.Spec{testSpec(t, 0), testSpec(t, 1)}
+	cancelPending(t, first, f, specs)
+
+	rec, err := first.readRecord(specs[0].RunID)
+	if err != nil || rec == nil {
+		t.Fatalf("job record: %v", err)
+	}
+	data, err := os.ReadFile(first.cancelledPath(rec.Batch))
+	if err != nil {
+		t.Fatalf("cancelled file of batch %s: %v", rec.Batch, err)
+	}
+	got := strings.Fields(string(data))
+	slices.Sort(got)
+	if want := []string{rec.Job + "_0", rec.Job + "_1"}; !slices.Equal(got, want) {
+		t.Errorf("cancelled file lists %v, want %v", got, want)
+	}
+
+	f.mu.Lock()
+	clear(f.tasks)
+	f.mu.Unlock()
+	logs := &logSink{}
+	second := newFakeExecutorOn(t, first, f, logs)
+	f.onSubmit = finishRuns(second)
+	for i, err := range runAll(testContext(t, 5*time.Second), second, specs) {
+		if err != nil {
+			t.Errorf("second executor, node %d: %v", i, err)
+		}
+	}
+	if got := f.count("sbatch"); got != 2 {
+		t.Errorf("%d submissions, want 2: the cancelled array and one fresh array", got)
+	}
+	if !logs.contains("was cancelled by the apply that submitted it") {
+		t.Errorf("second executor did not log why it submitted again: %v", logs.lines)
+	}
+}
+
+// TestFakeWaiterResubmitsCancelledJob has a second executor wait for the
+// first one's pending job, then cancels the first. The second must submit
+// the node itself, not fail it as cancelled outside llcflow.
+func TestFakeWaiterResubmitsCancelledJob(t *testing.T) {
+	f := newFakeCluster(1001)
+	first := newFakeExecutor(t, f, Options{}, nil)
+	first.run = holdScancel{f}
+	spec := testSpec(t, 0)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	firstDone := make(chan error, 1)
+	go func() { firstDone <- first.Run(ctx, spec, nil) }()
+	waitFor(t, 5*time.Second, "the first executor's job record", func() bool {
+		rec, _ := first.readRecord(spec.RunID)
+		return rec != nil
+	})
+
+	logs := &logSink{}
+	second := newFakeExecutorOn(t, first, f, logs)
+	secondDone := make(chan error, 1)
+	go func() { secondDone <- second.Run(testContext(t, 5*time.Second), spec, nil) }()
+	waitFor(t, 5*time.Second, "the second executor to find the job", func() bool {
+		return logs.contains("waiting for it")
+	})
+	cancel()
+	if err := <-firstDone; !errors.Is(err, context.Canceled) {
+		t.Errorf("first executor: %v, want context.Canceled", err)
+	}
+
+	// Slurm reports the job cancelled only after its submitter marked it.
+	rec, err := first.readRecord(spec.RunID)
+	if err != nil || rec == nil {
+		t.Fatalf("job record: %v", err)
+	}
+	f.onSubmit = finishRuns(second)
+	f.set(rec.Job, rec.Task, "CANCELLED", 0, 15)
+	if err := <-secondDone; err != nil {
+		t.Fatalf("second executor: %v", err)
+	}
+	if got := f.count("sbatch"); got != 2 {
+		t.Errorf("%d submissions, want 2", got)
+	}
+	if !logs.contains(rec.taskID() + " was cancelled by the apply that submitted it; submitting it again") {
+		t.Errorf("second executor did not log why it submitted again: %v", logs.lines)
 	}
 }

@@ -15,6 +15,8 @@ type jobState struct {
 	// Job is the array job id (the id sbatch printed).
 	Job string
 	// Task is the array task index, or -1 for a job that is not an array.
+	// It is also -1 for the line of an array whose tasks all ended while
+	// pending, which squeue prints without task ids ("28|CANCELLED").
 	Task int
 	// State is the base state name, such as "RUNNING" or "CANCELLED"
 	// (without "by UID").

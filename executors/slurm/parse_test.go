@@ -237,3 +237,73 @@ func TestParseMaxArraySizeRecorded(t *testing.T) {
 		t.Error("parseMaxArraySize accepted a non-number")
 	}
 }
+
+// TestTaskStateCancelledPending reads the recorded states of arrays that
+// were cancelled while pending and looks up the tasks of job records.
+func TestTaskStateCancelledPending(t *testing.T) {
+	states, err := parseSqueue(readTestdata(t, "squeue_cancelled_pending.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	byTask := map[string]jobState{}
+	for _, s := range states {
+		byTask[stateKey(s.Job, s.Task)] = s
+	}
+	cases := []struct {
+		job   string
+		task  int
+		state string // "" when the task has no state
+	}{
+		{"1", 0, "CANCELLED"},
+		{"1", 1, "CANCELLED"},
+		{"1", -1, "CANCELLED"},
+		{"2", 0, "COMPLETED"},
+		{"2", 1, "CANCELLED"},
+		{"2", 2, "CANCELLED"},
+		// squeue does not list a task cancelled while pending once other
+		// tasks of its array have left the pending line.
+		{"5", 0, ""},
+		{"5", 1, "COMPLETED"},
+		{"3", 0, ""},
+	}
+	for _, c := range cases {
+		rec := &jobRecord{Job: c.job, Task: c.task}
+		st, ok := taskState(byTask, rec)
+		if ok != (c.state != "") {
+			t.Errorf("%s: found = %v, want %v", rec.taskID(), ok, c.state != "")
+			continue
+		}
+		if !ok {
+			continue
+		}
+		if st.State != c.state {
+			t.Errorf("%s: state %s, want %s", rec.taskID(), st.State, c.state)
+		}
+		if st.Task != c.task {
+			t.Errorf("%s: task %d, want %d", rec.taskID(), st.Task, c.task)
+		}
+	}
+	if got, want := byTask["1_-1"].End, localTime(t, "2026-12-04T17:53:45"); !got.Equal(want) {
+		t.Errorf("end time of the cancelled array = %v, want %v", got, want)
+	}
+}
+
+// TestTaskStateBareActiveLine checks that a line without task ids in an
+// active state, which belongs to a job that is not an array, gives no
+// state to an array task of the same job id.
+func TestTaskStateBareActiveLine(t *testing.T) {
+	states, err := parseSqueue("9|PENDING|0|2026-12-04T17:53:44|N/A|Priority\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	byTask := map[string]jobState{}
+	for _, s := range states {
+		byTask[stateKey(s.Job, s.Task)] = s
+	}
+	if st, ok := taskState(byTask, &jobRecord{Job: "9", Task: 0}); ok {
+		t.Errorf("task 9_0 got state %+v from the pending line 9, want none", st)
+	}
+	if _, ok := taskState(byTask, &jobRecord{Job: "9", Task: -1}); !ok {
+		t.Error("job 9 got no state from its own line")
+	}
+}

@@ -18,14 +18,17 @@ type outcomeKind int
 const (
 	outcomeDone      outcomeKind = iota // the run is in the store
 	outcomeCancelled                    // ctx ended
-	outcomeStale                        // a recorded job had ended before this Run
+	outcomeStale                        // a recorded job ended without a run, not by its node's fault
 	outcomeRetry                        // submit a fresh attempt
 	outcomeFailed                       // the node failed, and err describes why
 	outcomeLost                         // the job vanished, and err describes how
 )
 
 type outcome struct {
-	kind   outcomeKind
+	kind outcomeKind
+	// reason is why a job gets a fresh attempt: for outcomeRetry the
+	// state that ended it, for outcomeStale a clause such as "ended before
+	// this apply (FAILED, exit code 1)".
 	reason string
 	err    error
 }
@@ -178,7 +181,7 @@ func (e *Executor) pollOnce(ws []*watch) (bool, error) {
 
 	now := time.Now()
 	for _, w := range remaining {
-		st, ok := byTask[stateKey(w.rec.Job, w.rec.Task)]
+		st, ok := taskState(byTask, w.rec)
 		if ok && !st.Submit.IsZero() && st.Submit.Before(w.rec.Submitted.Add(-clockSkew)) {
 			ok = false // another job with the same id, from before a controller reset
 		}
@@ -204,6 +207,30 @@ func (e *Executor) pollOnce(ws []*watch) (bool, error) {
 
 func stateKey(job string, task int) string { return fmt.Sprintf("%s_%d", job, task) }
 
+// taskState returns the state of rec's task from one query's states, keyed
+// by stateKey. squeue prints an array whose tasks all ended while pending
+// as one line without task ids, such as "28|CANCELLED" for the array
+// 28_[0-1] cancelled before it started. Such a line in a final state is
+// taken as the state of every task of the job without a line of its own.
+//
+// NOTE: squeue lists no line at all for a task cancelled while pending when
+// other tasks of its array have started since, so such a task is unknown
+// to Slurm here unless its batch's cancelled file lists it.
+func taskState(byTask map[string]jobState, rec *jobRecord) (jobState, bool) {
+	if st, ok := byTask[stateKey(rec.Job, rec.Task)]; ok {
+		return st, true
+	}
+	if rec.Task < 0 {
+		return jobState{}, false
+	}
+	st, ok := byTask[stateKey(rec.Job, -1)]
+	if !ok || activeStates[st.State] {
+		return jobState{}, false
+	}
+	st.Task = rec.Task
+	return st, true
+}
+
 // judge decides what one query's result means for a watched job whose run
 // is not in the store. It returns resolved = false while the job is still
 // to be waited for.
@@ -212,7 +239,7 @@ func (e *Executor) judge(w *watch, st jobState, found bool, now time.Time) (outc
 	if !found {
 		if w.found && !w.seen && w.rec.Submitted.Before(w.started.Add(-clockSkew)) {
 			// A job recorded by an earlier apply that Slurm has forgotten.
-			return outcome{kind: outcomeStale, reason: "no longer known to Slurm"}, true
+			return outcome{kind: outcomeStale, reason: "ended before this apply (no longer known to Slurm)"}, true
 		}
 		if w.missingSince.IsZero() {
 			w.missingSince = now
@@ -234,7 +261,12 @@ func (e *Executor) judge(w *watch, st jobState, found bool, now time.Time) (outc
 	// Slurm prints whole seconds, so an end within the second before this
 	// Run started may belong to a job that ended after it.
 	if w.found && firstSight && !st.End.IsZero() && st.End.Before(w.started.Add(-time.Second)) {
-		return outcome{kind: outcomeStale, reason: describeEnd(st)}, true
+		return outcome{kind: outcomeStale, reason: "ended before this apply (" + describeEnd(st) + ")"}, true
+	}
+	if w.found && st.State == "CANCELLED" && e.cancelledBySubmitter(w.rec) {
+		// The apply that submitted the job was cancelled while this one
+		// waited for it.
+		return outcome{kind: outcomeStale, reason: "was cancelled by the apply that submitted it"}, true
 	}
 	switch {
 	case st.State == "COMPLETED" && st.ExitCode == 0:

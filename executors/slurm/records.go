@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -70,6 +71,79 @@ func (e *Executor) writeRecord(r *jobRecord) error {
 		return err
 	}
 	return writeFileAtomic(e.recordPath(r.RunID), append(data, '\n'), 0o644)
+}
+
+// cancelledPath returns the file of a batch that lists, one task id a line,
+// the tasks that the executor which submitted the batch scancelled.
+func (e *Executor) cancelledPath(batch string) string {
+	return filepath.Join(e.cfg.Store, "slurm", batch, "cancelled")
+}
+
+// markCancelled appends the task ids of recs to their batches' cancelled
+// files, so that a later apply submits these nodes again at once instead
+// of waiting until Slurm reports the jobs as ended. Only the executor that
+// submitted a batch writes its file.
+func (e *Executor) markCancelled(recs []*jobRecord) error {
+	var batches []string
+	ids := map[string][]string{}
+	for _, r := range recs {
+		if _, ok := ids[r.Batch]; !ok {
+			batches = append(batches, r.Batch)
+		}
+		ids[r.Batch] = append(ids[r.Batch], r.taskID())
+	}
+
+	e.cancelMu.Lock()
+	defer e.cancelMu.Unlock()
+	var errs []error
+	for _, batch := range batches {
+		if err := appendLines(e.cancelledPath(batch), ids[batch]); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// cancelledBySubmitter reports whether the executor that submitted rec's
+// job scancelled it, as the batch's cancelled file records.
+func (e *Executor) cancelledBySubmitter(rec *jobRecord) bool {
+	data, err := os.ReadFile(e.cancelledPath(rec.Batch))
+	if err != nil {
+		return false
+	}
+	id := rec.taskID()
+	// Only whole lines count, because a write cut short leaves a last
+	// line without its newline.
+	rest := string(data)
+	for {
+		line, after, ok := strings.Cut(rest, "\n")
+		if !ok {
+			return false
+		}
+		if line == id {
+			return true
+		}
+		rest = after
+	}
+}
+
+// appendLines appends the lines to the file at path and syncs it.
+func appendLines(path string, lines []string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	_, err = f.WriteString(strings.Join(lines, "\n") + "\n")
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
 }
 
 // writeFileAtomic writes data to a temporary file in path's directory,

@@ -196,7 +196,7 @@ func newBatchID() (string, error) {
 
 // cancelJob scancels rec's job when this executor submitted it, batching
 // the cancellations that arrive within 100 ms into one scancel call, and
-// waits until that call has run.
+// waits until that call has run and its jobs are marked as cancelled.
 func (e *Executor) cancelJob(rec *jobRecord) {
 	id := rec.taskID()
 	e.mu.Lock()
@@ -205,10 +205,10 @@ func (e *Executor) cancelJob(rec *jobRecord) {
 		return
 	}
 	delete(e.own, id)
-	if len(e.cancelIDs) == 0 {
+	if len(e.cancelRecs) == 0 {
 		time.AfterFunc(100*time.Millisecond, e.flushCancels)
 	}
-	e.cancelIDs = append(e.cancelIDs, id)
+	e.cancelRecs = append(e.cancelRecs, rec)
 	done := e.cancelDone
 	e.mu.Unlock()
 	<-done
@@ -216,16 +216,23 @@ func (e *Executor) cancelJob(rec *jobRecord) {
 
 func (e *Executor) flushCancels() {
 	e.mu.Lock()
-	ids := e.cancelIDs
+	recs := e.cancelRecs
 	done := e.cancelDone
-	e.cancelIDs = nil
+	e.cancelRecs = nil
 	e.cancelDone = make(chan struct{})
 	e.mu.Unlock()
+	defer close(done)
 
+	ids := make([]string, len(recs))
+	for i, r := range recs {
+		ids[i] = r.taskID()
+	}
 	if err := e.scancel(ids); err != nil {
 		e.logf("slurm: cancel jobs %v: %v", ids, err)
-	} else {
-		e.logf("slurm: cancelled jobs %v because the apply was cancelled", ids)
+		return
 	}
-	close(done)
+	e.logf("slurm: cancelled jobs %v because the apply was cancelled", ids)
+	if err := e.markCancelled(recs); err != nil {
+		e.logf("slurm: mark jobs %v as cancelled: %v (a later apply waits until Slurm reports them ended)", ids, err)
+	}
 }
