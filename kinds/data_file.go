@@ -371,7 +371,11 @@ func parseCSVDataset(files map[string][]byte, params map[string]any) (x, y *nump
 	r.TrimLeadingSpace = true
 	rows, e := r.ReadAll()
 	if e != nil {
-		return nil, nil, &attrError{"path", fmt.Errorf("not a valid CSV file: %w%s", e, delimiterHint(content, delim[0]))}
+		err := fmt.Errorf("not a valid CSV file: %w", e)
+		if hint := delimiterHint(content, delim[0]); hint != "" {
+			err = fmt.Errorf("%w. %s", err, hint)
+		}
+		return nil, nil, &attrError{"path", err}
 	}
 
 	first := 0
@@ -386,11 +390,11 @@ func parseCSVDataset(files map[string][]byte, params map[string]any) (x, y *nump
 		return nil, nil, &attrError{"path", errors.New("the CSV file has no data rows")}
 	}
 	cols := len(rows[first])
+	if hint := delimiterHint(content, delim[0]); cols == 1 && hint != "" {
+		return nil, nil, &attrError{"delimiter", fmt.Errorf("every row reads as one column, which leaves none for X. %s", hint)}
+	}
 	isY, aerr := yColumns(params["y_columns"].([]any), cols)
 	if aerr != nil {
-		if cols == 1 {
-			aerr.err = fmt.Errorf("%w%s", aerr.err, delimiterHint(content, delim[0]))
-		}
 		return nil, nil, aerr
 	}
 
@@ -432,7 +436,8 @@ func allNumbers(row []string) bool {
 
 // delimiterHint returns a sentence that names the delimiter the table
 // seems to use when its first line has none of delim but another common
-// separator, and "" otherwise.
+// separator, and "" otherwise. The sentence starts with a capital letter
+// and has no final period.
 func delimiterHint(content []byte, delim rune) string {
 	line, _, _ := bytes.Cut(content, []byte("\n"))
 	if bytes.ContainsRune(line, delim) {
@@ -440,7 +445,7 @@ func delimiterHint(content []byte, delim rune) string {
 	}
 	for _, sep := range []string{";", "\t", "|", ","} {
 		if strings.Contains(string(line), sep) && []rune(sep)[0] != delim {
-			return fmt.Sprintf("; the first line contains no %q but contains %q, so set delimiter = %q", string(delim), sep, sep)
+			return fmt.Sprintf("The first line contains no %q but contains %q, so set delimiter = %q", string(delim), sep, sep)
 		}
 	}
 	return ""
@@ -463,7 +468,7 @@ func yColumns(list []any, cols int) (map[int]bool, *attrError) {
 		isY[j] = true
 	}
 	if len(isY) == 0 || len(isY) == cols {
-		return nil, &attrError{"y_columns", fmt.Errorf("y_columns must leave at least one X column and name at least one Y column of the %d", cols)}
+		return nil, &attrError{"y_columns", fmt.Errorf("y_columns names %d of the table's %d columns, but Y needs at least one column and X at least one other", len(isY), cols)}
 	}
 	return isY, nil
 }

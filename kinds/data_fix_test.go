@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -271,5 +272,85 @@ func TestCrossEntropyNeedsClasses(t *testing.T) {
 	}, map[string]string{"dataset": "data"})
 	if err == nil || !strings.Contains(err.Error(), "set classes = K") {
 		t.Errorf("error = %v, want one saying to set classes = K", err)
+	}
+}
+
+// A table read with the wrong delimiter has one column. The error leads
+// with that and the delimiter to set, not with y_columns.
+func TestCSVOneColumnNamesDelimiter(t *testing.T) {
+	dir := t.TempDir()
+	writeTestFile(t, dir, "semi.csv", "a;b;c;y\n1;2;3;4\n5;6;7;8\n")
+	e := normalizeErr(t, dir, "dataset", "csv", map[string]any{"path": "semi.csv"})
+	if e.Attr != "delimiter" {
+		t.Errorf("error at %q, want delimiter", e.Attr)
+	}
+	want := `Every row reads as one column, which leaves none for X. The first line contains no "," but contains ";", so set delimiter = ";".`
+	if e.Detail != want {
+		t.Errorf("detail\n%q\nwant\n%q", e.Detail, want)
+	}
+}
+
+func TestCSVYColumnsCoverTable(t *testing.T) {
+	dir := t.TempDir()
+	writeTestFile(t, dir, "d.csv", "a,b\n1,2\n")
+	e := normalizeErr(t, dir, "dataset", "csv", map[string]any{"path": "d.csv", "y_columns": []any{0.0, 1.0}})
+	want := "Y_columns names 2 of the table's 2 columns, but Y needs at least one column and X at least one other."
+	if e.Attr != "y_columns" || e.Detail != want {
+		t.Errorf("error %s: %q, want y_columns: %q", e.Attr, e.Detail, want)
+	}
+}
+
+// safetensorsF64 returns a safetensors file of F64 tensors, each given by
+// its shape and row-major values, in the order of names.
+func safetensorsF64(t *testing.T, names []string, shapes [][]int, values [][]float64) []byte {
+	t.Helper()
+	var header strings.Builder
+	var data bytes.Buffer
+	header.WriteString("{")
+	for i, name := range names {
+		start := data.Len()
+		for _, v := range values[i] {
+			if err := binary.Write(&data, binary.LittleEndian, v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if i > 0 {
+			header.WriteString(",")
+		}
+		shape := strings.Trim(strings.Join(strings.Fields(fmt.Sprint(shapes[i])), ","), "[]")
+		fmt.Fprintf(&header, `%q:{"dtype":"F64","shape":[%s],"data_offsets":[%d,%d]}`, name, shape, start, data.Len())
+	}
+	header.WriteString("}")
+	var out bytes.Buffer
+	if err := binary.Write(&out, binary.LittleEndian, uint64(header.Len())); err != nil {
+		t.Fatal(err)
+	}
+	out.WriteString(header.String())
+	out.Write(data.Bytes())
+	return out.Bytes()
+}
+
+// A non-finite weight is named by its array and its index in that array.
+func TestWeightsFileNonFiniteNamesArray(t *testing.T) {
+	names := []string{"layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias"}
+	shapes := [][]int{{4, 3}, {4}, {1, 4}, {1}}
+	values := make([][]float64, len(names))
+	for i, shape := range shapes {
+		size := 1
+		for _, s := range shape {
+			size *= s
+		}
+		values[i] = make([]float64, size)
+	}
+	values[0][5] = math.Inf(1) // row 1, column 2 of the (4, 3) weight
+	dir := t.TempDir()
+	writeTestFile(t, dir, "w.safetensors", string(safetensorsF64(t, names, shapes, values)))
+
+	e := normalizeErr(t, dir, "erm", "erm", map[string]any{
+		"dataset": dataRef(), "model": fixtureModel(), "weights": "w.safetensors",
+	})
+	want := `Array "layers.0.weight" has +Inf at [1, 2]; weights must be finite.`
+	if e.Attr != "weights" || e.Detail != want {
+		t.Errorf("error %s: %q, want weights: %q", e.Attr, e.Detail, want)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/nlpodyssey/safetensors"
@@ -117,6 +118,9 @@ func weightsVector(arrays map[string]*numpyArray, mlp *models.MLP) ([]float64, e
 			return nil, fmt.Errorf("array %q has shape %v, but the model with widths %v needs %v",
 				p.Name, a.shape, mlp.Widths, p.Shape)
 		}
+		if i := slices.IndexFunc(a.values, notFinite); i >= 0 {
+			return nil, fmt.Errorf("array %q has %v at %s; weights must be finite", p.Name, a.values[i], arrayIndex(p.Shape, i))
+		}
 		copy(w[p.Offset:], a.values)
 	}
 	for _, name := range sortedNames(arrays) {
@@ -125,12 +129,20 @@ func weightsVector(arrays map[string]*numpyArray, mlp *models.MLP) ([]float64, e
 				name, mlp.Widths, mlp.Bias, quoteList(paramNames(params)))
 		}
 	}
-	for i, v := range w {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, fmt.Errorf("weight %d of the parameter vector is %v; weights must be finite", i, v)
-		}
-	}
 	return w, nil
+}
+
+func notFinite(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) }
+
+// arrayIndex formats the row-major flat index i of an array of the given
+// shape as NumPy's index, such as [1, 2].
+func arrayIndex(shape []int, i int) string {
+	index := make([]string, len(shape))
+	for k := len(shape) - 1; k >= 0; k-- {
+		index[k] = strconv.Itoa(i % shape[k])
+		i /= shape[k]
+	}
+	return "[" + strings.Join(index, ", ") + "]"
 }
 
 func sortedNames(arrays map[string]*numpyArray) []string {
