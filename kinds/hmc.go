@@ -18,7 +18,9 @@ func init() {
 			atLeast(Attr{Name: "draws", Type: Int, Default: 1000.0, Doc: "recorded transitions after warmup"}, 1),
 			Attr{Name: "target_accept", Type: Number, Default: 0.8, Min: ptr(0), MinExcl: true, Max: ptr(1), Doc: "acceptance rate the step size adapts toward"},
 			Attr{Name: "adapt_mass", Type: Bool, Default: true, Doc: "adapt a diagonal mass matrix during warmup"},
-			Attr{Name: "step_jitter", Type: Number, Optional: true, Min: ptr(0), Max: ptr(1),
+			// checkHMC rejects a step_jitter of 1 or more, with the range
+			// [0, 1) that the schema's inclusive Max could not state.
+			Attr{Name: "step_jitter", Type: Number, Optional: true, Min: ptr(0),
 				Doc: "j in [0, 1): each recorded transition's step size is drawn from [ε(1 − j), ε(1 + j)]; absent or 0 keeps ε fixed"},
 		),
 		Check: checkHMC,
@@ -43,8 +45,8 @@ func init() {
 func checkSamplerInputOnly(params map[string]any) []dsl.FieldError { return checkSamplerInput(params) }
 
 // checkHMC drops step_jitter = 0, so that a node that spells out the
-// default keeps the key of one without it, and rejects a jitter of 1,
-// which would allow a step size of 0.
+// default keeps the key of one without it, and rejects a jitter of 1 or
+// more, which would allow a step size of 0 or below.
 func checkHMC(params map[string]any) []dsl.FieldError {
 	dropValue(params, "step_jitter", 0.0)
 	if j, ok := params["step_jitter"].(float64); ok && j >= 1 {

@@ -32,8 +32,10 @@ func commonSamplerAttrs() []Attr {
 		atLeast(Attr{Name: "chains", Type: Int, Default: 4.0, Doc: "independent chains"}, 1),
 		nonNegative(Attr{Name: "gamma", Type: Number, Default: 1.0, Doc: "localization strength γ"}),
 		nonNegative(Attr{Name: "weight_decay", Type: Number, Optional: true, Doc: "α of the Gaussian prior (α/2)·‖w‖² at the origin, added to −log π as it is, not scaled by nβ like the erm's weight_decay (default 0)"}),
-		positive(Attr{Name: "beta0", Type: Number, Default: 1.0, Doc: "nβ = beta0·n/log n unless n_beta is set"}),
-		positive(Attr{Name: "n_beta", Type: Number, Optional: true, Doc: "nβ, overriding beta0"}),
+		// beta0 defaults to 1 in checkSamplerInput, so that a beta0 given
+		// next to n_beta is rejected but a defaulted one is not.
+		positive(Attr{Name: "beta0", Type: Number, Optional: true, Doc: "nβ = beta0·n/log n (default 1), unless n_beta is set"}),
+		positive(Attr{Name: "n_beta", Type: Number, Optional: true, Doc: "nβ itself, instead of beta0"}),
 		nonNegative(Attr{Name: "init_noise", Type: Number, Default: 0.001, Doc: "standard deviation of the noise added to w* to start each chain"}),
 		{Name: "bounds", Type: NumList, Optional: true, Doc: "[lower, upper]: a box with reflecting walls on every coordinate, which the chains never leave"},
 		nonNegative(Attr{Name: "seed", Type: Int, Default: 0.0, Doc: "seed; it enters the key, from which every chain's random stream is drawn"}),
@@ -80,10 +82,18 @@ type sgldParams struct {
 	Precond   string  `json:"precond"`
 }
 
-// checkSamplerInput requires exactly one of erm and target, and bounds of
-// the form [lower, upper] when they are given. It drops weight_decay = 0,
-// so that the key is the one of a sampler without weight_decay.
+// checkSamplerInput requires exactly one of erm and target, at most one of
+// beta0 and n_beta, and bounds of the form [lower, upper] when they are
+// given. It fills in beta0 = 1, which the key holds even next to n_beta,
+// and drops weight_decay = 0, so that the key is the one of a sampler
+// without weight_decay.
 func checkSamplerInput(params map[string]any) []dsl.FieldError {
+	_, hasBeta0 := params["beta0"]
+	if _, hasNBeta := params["n_beta"]; hasBeta0 && hasNBeta {
+		return []dsl.FieldError{{Attr: "n_beta", Summary: "Conflicting arguments",
+			Detail: "n_beta sets nβ itself and beta0 sets nβ = beta0·n/log n; remove one of them."}}
+	}
+	setDefault(params, "beta0", 1.0)
 	dropValue(params, "weight_decay", 0.0)
 	_, hasERM := params["erm"]
 	_, hasTarget := params["target"]

@@ -308,3 +308,43 @@ func TestMCLMCProgressReachesOne(t *testing.T) {
 		})
 	}
 }
+
+// beta0 and n_beta both set nβ, so a block may give only one of them. The
+// default beta0 = 1 does not count, and stays in the params so that keys
+// keep their value.
+func TestBeta0ConflictsWithNBeta(t *testing.T) {
+	attrs := func(extra map[string]any) map[string]any {
+		out := map[string]any{"erm": dslRef("erm", "e")}
+		for k, v := range extra {
+			out[k] = v
+		}
+		return out
+	}
+	for _, beta0 := range []float64{1, 2} {
+		_, errs := Registry{}.Normalize("sampler", "sgld", attrs(map[string]any{"beta0": beta0, "n_beta": 100.0}))
+		if len(errs) != 1 || errs[0].Attr != "n_beta" || errs[0].Summary != "Conflicting arguments" {
+			t.Errorf("beta0 = %g with n_beta: errors %v, want one Conflicting arguments at n_beta", beta0, fieldErrors(errs))
+		}
+	}
+	cases := []struct {
+		name  string
+		extra map[string]any
+		beta0 float64
+	}{
+		{"n_beta alone", map[string]any{"n_beta": 100.0}, 1},
+		{"beta0 alone", map[string]any{"beta0": 2.0}, 2},
+		{"neither", nil, 1},
+	}
+	for _, tc := range cases {
+		for _, kind := range []string{"sgld", "hmc", "mclmc"} {
+			params, errs := Registry{}.Normalize("sampler", kind, attrs(tc.extra))
+			if len(errs) > 0 {
+				t.Errorf("%s %s: errors %v, want none", kind, tc.name, fieldErrors(errs))
+				continue
+			}
+			if params["beta0"] != tc.beta0 {
+				t.Errorf("%s %s: beta0 = %v, want %g", kind, tc.name, params["beta0"], tc.beta0)
+			}
+		}
+	}
+}
