@@ -354,3 +354,53 @@ func TestWeightsFileNonFiniteNamesArray(t *testing.T) {
 		t.Errorf("error %s: %q, want weights: %q", e.Attr, e.Detail, want)
 	}
 }
+
+// An erm that starts from a weights file with steps = 0 trained nothing,
+// so its warning about a w* that is no minimum must not say to train
+// longer.
+func TestNotMinimumAdviceForWeightsFile(t *testing.T) {
+	dir := testdataDir(t)
+	s := newTestStore(t)
+	dataParams := normalizeIn(t, dir, "dataset", "npz", map[string]any{"path": "data.npz"})
+	s.runNormalized(t, "dataset", "npz", "data", dataParams, nil)
+	params := normalizeIn(t, dir, "erm", "erm", map[string]any{
+		"dataset": dataRef(), "model": fixtureModel(), "weights": "weights.npz",
+	})
+	delete(params, "dataset")
+
+	k, _ := Lookup("erm", "erm")
+	var log bytes.Buffer
+	rc := &RunContext{Key: "fit", RunID: "fit", Params: params, Inputs: map[string]string{"dataset": s.dir("data")},
+		RunDir: s.dir, Dir: t.TempDir(), Log: &log}
+	if err := k.Run(context.Background(), rc); err != nil {
+		t.Fatal(err)
+	}
+	if res := readERMResult(t, rc.Dir); !res.NotMinimum {
+		t.Fatalf("not_minimum = false with gradient norm %v, want the fixture weights to be no minimum", res.GradNorm)
+	}
+	if want := "set steps to train from the file's weights"; !strings.Contains(log.String(), want) {
+		t.Errorf("log %q, want it to contain %q", log.String(), want)
+	}
+	if strings.Contains(log.String(), "train longer") {
+		t.Errorf("log %q says to train longer, but nothing was trained", log.String())
+	}
+}
+
+func TestNotMinimumAdvice(t *testing.T) {
+	cases := []struct {
+		name string
+		p    ermParams
+		want string
+	}{
+		{"trained", ermParams{Steps: 100}, "train longer"},
+		{"trained from file", ermParams{Steps: 100, WeightsSHA256: "ab"}, "train longer"},
+		{"file", ermParams{WeightsSHA256: "ab"}, "set steps to train from the file's weights"},
+		{"teacher", ermParams{Init: "teacher"}, "set steps to train from the teacher's weights"},
+		{"model init", ermParams{}, "nothing was trained, so set steps"},
+	}
+	for _, tc := range cases {
+		if got := notMinimumAdvice(tc.p); !strings.Contains(got, tc.want) {
+			t.Errorf("%s: advice %q, want it to contain %q", tc.name, got, tc.want)
+		}
+	}
+}

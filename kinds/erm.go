@@ -423,8 +423,8 @@ func runERM(ctx context.Context, rc *RunContext) error {
 	fmt.Fprintf(rc.Log, "trained %d parameters for %d steps: L_n(w*) = %g, |grad| = %g\n",
 		len(w), p.Steps, res.FinalLoss, res.GradNorm)
 	if notMin {
-		fmt.Fprintf(rc.Log, "warning: gradient norm %g at w* exceeds %g, so w* is not a minimum and LLC estimates may come out negative; train longer or raise the learning rate\n",
-			res.GradNorm, gradNormWarning)
+		fmt.Fprintf(rc.Log, "warning: gradient norm %g at w* exceeds %g, so w* is not a minimum and LLC estimates may come out negative; %s\n",
+			res.GradNorm, gradNormWarning, notMinimumAdvice(p))
 	}
 	lambda, mult := lambdaTrue(data.result, mlp, initName(p) == "teacher")
 	model := p.Model
@@ -436,6 +436,21 @@ func runERM(ctx context.Context, rc *RunContext) error {
 		Init: initName(p), LambdaTrue: lambda, LambdaMultiplicity: mult,
 		Loss: loss, Accuracy: accuracyAt(pot, w), Train: &settings, Checkpoints: saver.saved,
 	})
+}
+
+// notMinimumAdvice returns what to do about a w* that is not a minimum.
+// With steps = 0 nothing was trained, so w* is the starting point itself.
+func notMinimumAdvice(p ermParams) string {
+	if p.Steps > 0 {
+		return "train longer or raise the learning rate"
+	}
+	switch initName(p) {
+	case "weights":
+		return "nothing was trained, so set steps to train from the file's weights, or check the file"
+	case "teacher":
+		return "nothing was trained, so set steps to train from the teacher's weights"
+	}
+	return "nothing was trained, so set steps"
 }
 
 // classesAdvice tells how to give a file dataset class labels.
