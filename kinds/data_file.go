@@ -16,6 +16,7 @@ import (
 	"sync"
 
 	"github.com/llcflow/llcflow/dsl"
+	"github.com/llcflow/llcflow/graph"
 	"github.com/llcflow/llcflow/npy"
 )
 
@@ -48,8 +49,26 @@ type pathAttr struct {
 	attr, hash string
 }
 
+// fileShapes maps the key of fileShapeKey to the shape of the dataset
+// that normalization read, so that CheckGraph can check the models
+// trained on file datasets without reading the files again.
+var fileShapes sync.Map
+
+// fileShapeKey returns the key of a file dataset in fileShapes: its kind
+// and the canonical encoding of its normalized params, which hold the
+// files' content hashes and every option that selects or splits arrays.
+func fileShapeKey(kind string, params map[string]any) (string, bool) {
+	data, err := graph.Canonical(params)
+	if err != nil {
+		return "", false
+	}
+	return kind + "\x00" + string(data), true
+}
+
 // fileKind is one file dataset kind.
 type fileKind struct {
+	// kind is the kind's name, such as "npz".
+	kind  string
 	paths []pathAttr
 	// parse returns X and Y from the files' contents, keyed by the path
 	// attribute, or an error at the attribute that caused it.
@@ -92,7 +111,7 @@ func (r Registry) NormalizeFile(file, blockType, kind string, attrs map[string]a
 func init() {
 	labels := atLeast(Attr{Name: "classes", Type: Int, Optional: true,
 		Doc: "number of classes K when Y holds class labels 0 … K−1, for the cross_entropy loss"}, 2)
-	npzKind := fileKind{paths: []pathAttr{{"path", "content_sha256"}}, parse: parseNPZDataset}
+	npzKind := fileKind{kind: "npz", paths: []pathAttr{{"path", "content_sha256"}}, parse: parseNPZDataset}
 	registerFileKind(&Kind{
 		Type: "dataset", Name: "npz", Version: "npz/1",
 		Attrs: []Attr{
@@ -104,7 +123,7 @@ func init() {
 		Run: npzKind.run,
 	}, npzKind.check)
 
-	npyKind := fileKind{paths: []pathAttr{{"x_path", "x_content_sha256"}, {"y_path", "y_content_sha256"}}, parse: parseNPYDataset}
+	npyKind := fileKind{kind: "npy", paths: []pathAttr{{"x_path", "x_content_sha256"}, {"y_path", "y_content_sha256"}}, parse: parseNPYDataset}
 	registerFileKind(&Kind{
 		Type: "dataset", Name: "npy", Version: "npy/1",
 		Attrs: []Attr{
@@ -115,7 +134,7 @@ func init() {
 		Run: npyKind.run,
 	}, npyKind.check)
 
-	csvKind := fileKind{paths: []pathAttr{{"path", "content_sha256"}}, parse: parseCSVDataset}
+	csvKind := fileKind{kind: "csv", paths: []pathAttr{{"path", "content_sha256"}}, parse: parseCSVDataset}
 	registerFileKind(&Kind{
 		Type: "dataset", Name: "csv", Version: "csv/1",
 		Attrs: []Attr{
@@ -154,14 +173,24 @@ func (fk fileKind) check(dir string, params map[string]any) []dsl.FieldError {
 	if len(errs) > 0 {
 		return errs
 	}
-	if _, err := fk.load(files, params); err != nil {
-		return []dsl.FieldError{fileError(err.attr, err.err)}
+	d, aerr := fk.load(files, params)
+	if aerr != nil {
+		return []dsl.FieldError{fileError(aerr.attr, aerr.err)}
 	}
 	for _, pa := range fk.paths {
 		delete(params, pa.attr)
 		params[pa.hash] = hashes[pa.attr]
 	}
+	if key, ok := fileShapeKey(fk.kind, params); ok {
+		fileShapes.Store(key, dataShape{rows: d.n, in: d.inDim, out: d.outDim, classes: classesOf(params)})
+	}
 	return nil
+}
+
+// classesOf returns the classes parameter of a dataset, 0 when unset.
+func classesOf(params map[string]any) int {
+	k, _ := params["classes"].(float64)
+	return int(k)
 }
 
 // fileError is the diagnostic of a data file that is missing, unreadable

@@ -107,7 +107,8 @@ type mlpParams struct {
 }
 
 // checkMLP accepts widths alone, or depth with width or target_params; the
-// last two forms take the input and output widths from the data.
+// last two forms take the input and output widths from the data. It
+// rejects a model whose buffers would not fit maxNodeBytes.
 func checkMLP(params map[string]any) []dsl.FieldError {
 	var p mlpParams
 	if err := decode(params, &p); err != nil {
@@ -122,14 +123,14 @@ func checkMLP(params map[string]any) []dsl.FieldError {
 	case p.Widths != nil && len(p.Widths) < 2:
 		return invalid("widths", "widths needs at least an input and an output width, got %v.", p.Widths)
 	case p.Widths != nil:
-		return nil
+		return checkModelSize(p)
 	case p.Depth == 0:
 		return []dsl.FieldError{{Summary: "Missing required argument",
 			Detail: "A model needs widths = [in, ..., out], or depth with width or target_params."}}
 	case (p.Width == 0) == (p.TargetParams == 0):
 		return invalid("depth", "With depth, give exactly one of width (the hidden width) and target_params (a parameter count).")
 	}
-	return nil
+	return checkModelSize(p)
 }
 
 type optimizerParams struct {

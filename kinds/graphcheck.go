@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/llcflow/llcflow/graph"
+	"github.com/llcflow/llcflow/models"
 )
 
 // GraphError is a problem between nodes that no single block shows, such
@@ -16,9 +17,26 @@ type GraphError struct {
 	Detail  string
 }
 
-// datasetShape returns (n, in_dim, out_dim) of a dataset node from its
-// parameters, for the dataset kinds whose shape the parameters fix.
-func datasetShape(n *graph.Node) (rows, in, out int, ok bool) {
+// dataShape is the shape of a dataset: its rows n, the widths in_dim of X
+// and out_dim of Y, and the number of classes K of its labels, 0 for
+// real-valued Y.
+type dataShape struct {
+	rows, in, out, classes int
+}
+
+// outFor returns the output width that a model trained with loss needs,
+// by the rule of modelOutDim: one logit per class for cross_entropy.
+func (s dataShape) outFor(loss string) int {
+	if loss == "cross_entropy" && s.classes > 0 {
+		return s.classes
+	}
+	return s.out
+}
+
+// datasetShape returns the shape of a dataset node: from its parameters
+// for the synthetic kinds, and for the file kinds from the files that
+// normalization read in this process.
+func datasetShape(n *graph.Node) (dataShape, bool) {
 	num := func(v any) int { f, _ := v.(float64); return int(f) }
 	widths := func(v any) []int {
 		list, _ := v.([]any)
@@ -28,22 +46,42 @@ func datasetShape(n *graph.Node) (rows, in, out int, ok bool) {
 		}
 		return out
 	}
+	teacher, _ := n.Params["teacher"].(map[string]any)
 	switch n.Kind {
 	case "teacher_student":
-		teacher, _ := n.Params["teacher"].(map[string]any)
 		w := widths(teacher["widths"])
 		if len(w) < 2 {
-			return 0, 0, 0, false
+			return dataShape{}, false
 		}
-		return num(n.Params["n"]), num(n.Params["in_dim"]), w[len(w)-1], true
+		return dataShape{rows: num(n.Params["n"]), in: num(n.Params["in_dim"]), out: w[len(w)-1]}, true
+	case "teacher_classification":
+		w := widths(teacher["widths"])
+		if len(w) < 2 {
+			return dataShape{}, false
+		}
+		// Y holds one label per row, of max(2, K) classes for a teacher
+		// with K outputs (datasets.Classification.Classes).
+		return dataShape{rows: num(n.Params["n"]), in: num(n.Params["in_dim"]), out: 1,
+			classes: max(2, w[len(w)-1])}, true
 	case "linear_teacher":
 		w := widths(n.Params["widths"])
 		if len(w) < 2 {
-			return 0, 0, 0, false
+			return dataShape{}, false
 		}
-		return num(n.Params["n"]), w[0], w[len(w)-1], true
+		return dataShape{rows: num(n.Params["n"]), in: w[0], out: w[len(w)-1]}, true
 	}
-	return 0, 0, 0, false
+	if fileChecks["dataset."+n.Kind] == nil {
+		return dataShape{}, false
+	}
+	key, ok := fileShapeKey(n.Kind, n.Params)
+	if !ok {
+		return dataShape{}, false
+	}
+	v, ok := fileShapes.Load(key)
+	if !ok {
+		return dataShape{}, false
+	}
+	return v.(dataShape), true
 }
 
 func input(n *graph.Node, role string) *graph.Node {
@@ -57,10 +95,11 @@ func input(n *graph.Node, role string) *graph.Node {
 
 // CheckGraph finds the problems between connected nodes before anything
 // runs: a model whose first or last width differs from its dataset's input
-// or output dimension, a cross_entropy erm on a dataset without class
-// labels, a checkpoint erm whose step its training erm cannot give, and a
-// sampler that derives nβ = beta0·n/log n from a dataset with fewer than
-// two points. Each problem is reported once per block and dataset shape.
+// or output dimension, a model or a sampler's chains whose buffers exceed
+// maxNodeBytes, a cross_entropy erm on a dataset without class labels, a
+// checkpoint erm whose step its training erm cannot give, and a sampler
+// that derives nβ = beta0·n/log n from a dataset with fewer than two
+// points. Each problem is reported once per block and dataset shape.
 func CheckGraph(g *graph.Graph) []GraphError {
 	var errs []GraphError
 	seen := map[string]bool{}
@@ -74,52 +113,187 @@ func CheckGraph(g *graph.Graph) []GraphError {
 	for _, n := range g.Nodes {
 		switch n.Type {
 		case "erm":
-			if from := input(n, "from"); from != nil {
-				if e, bad := checkCheckpointStep(n, from); bad {
-					add(e)
-				}
-				continue
-			}
-			data := input(n, "dataset")
-			if data == nil {
-				continue
-			}
-			if e, bad := checkClassLabels(n, data); bad {
+			for _, e := range checkERMNode(n) {
 				add(e)
 			}
-			_, in, out, ok := datasetShape(data)
-			model, _ := n.Params["model"].(map[string]any)
-			list, _ := model["widths"].([]any)
-			if !ok || len(list) < 2 {
-				continue
-			}
-			first, _ := list[0].(float64)
-			last, _ := list[len(list)-1].(float64)
-			if int(first) != in || int(last) != out {
-				add(GraphError{Address: n.Address, Source: n.Source, Summary: "Model does not fit the dataset",
-					Detail: fmt.Sprintf("The model's widths start with %d and end with %d, but %s has input dimension %d and output dimension %d. Make the first width %d and the last %d.",
-						int(first), int(last), data.Address, in, out, in, out)})
-			}
 		case "sampler":
-			if _, direct := n.Params["n_beta"]; direct {
-				continue
-			}
-			erm := input(n, "erm")
-			if erm == nil {
-				continue
-			}
-			data := input(erm, "dataset")
-			if data == nil {
-				continue
-			}
-			rows, _, _, ok := datasetShape(data)
-			if ok && rows < 2 {
-				add(GraphError{Address: n.Address, Source: n.Source, Summary: "Cannot derive n_beta",
-					Detail: fmt.Sprintf("nβ = beta0·n/log n needs n ≥ 2, but %s has n = %d. Set n_beta directly or use more data points.", data.Address, rows)})
+			for _, e := range checkSamplerNode(n) {
+				add(e)
 			}
 		}
 	}
 	return errs
+}
+
+// checkERMNode checks an erm against its dataset or training erm.
+func checkERMNode(n *graph.Node) []GraphError {
+	if from := input(n, "from"); from != nil {
+		if e, bad := checkCheckpointStep(n, from); bad {
+			return []GraphError{e}
+		}
+		return nil
+	}
+	data := input(n, "dataset")
+	if data == nil {
+		return nil
+	}
+	if e, bad := checkClassLabels(n, data); bad {
+		return []GraphError{e}
+	}
+	shape, known := datasetShape(data)
+	var errs []GraphError
+	if known {
+		if e, bad := checkModelFit(n, data, shape); bad {
+			errs = append(errs, e)
+		}
+	}
+	if size, sizeText, ok := ermModelSize(n, shape, known); ok {
+		if detail := modelTooLarge(size, sizeText); detail != "" {
+			errs = append(errs, GraphError{Address: n.Address, Source: n.Source, Summary: "Model too large", Detail: detail})
+		}
+	}
+	return errs
+}
+
+// checkModelFit checks the first and last widths of an erm's model
+// against its dataset.
+func checkModelFit(n, data *graph.Node, shape dataShape) (GraphError, bool) {
+	model, _ := n.Params["model"].(map[string]any)
+	list, _ := model["widths"].([]any)
+	if len(list) < 2 {
+		return GraphError{}, false
+	}
+	loss, _ := n.Params["loss"].(string)
+	in, out := shape.in, shape.outFor(loss)
+	first, _ := list[0].(float64)
+	last, _ := list[len(list)-1].(float64)
+	if int(first) == in && int(last) == out {
+		return GraphError{}, false
+	}
+	dims := fmt.Sprintf("input dimension %d and output dimension %d", in, out)
+	if out != shape.out {
+		dims = fmt.Sprintf("input dimension %d and %d classes, one logit each", in, out)
+	}
+	return GraphError{Address: n.Address, Source: n.Source, Summary: "Model does not fit the dataset",
+		Detail: fmt.Sprintf("The model's widths start with %d and end with %d, but %s has %s. Make the first width %d and the last %d.",
+			int(first), int(last), data.Address, dims, in, out)}, true
+}
+
+// ermModelSize returns the size of a training erm's model with a
+// description for messages. A model given by depth needs the dataset's
+// shape; without it ok is false.
+func ermModelSize(n *graph.Node, shape dataShape, known bool) (size mlpSize, sizeText string, ok bool) {
+	model, _ := n.Params["model"].(map[string]any)
+	var p mlpParams
+	if err := decode(model, &p); err != nil {
+		return mlpSize{}, "", false
+	}
+	if p.Widths != nil {
+		s := sizeOfWidths(p.Widths, p.Bias)
+		return s, fmt.Sprintf("The model's widths %v give d = %.0f parameters", p.Widths, s.params), true
+	}
+	loss, _ := n.Params["loss"].(string)
+	in, out := shape.in, shape.outFor(loss)
+	if !known || p.Depth < 1 || in < 1 || out < 1 {
+		return mlpSize{}, "", false
+	}
+	h := p.Width
+	if h == 0 {
+		h = models.TargetParams(in, out, p.Depth, p.TargetParams, p.Bias)
+	}
+	s := sizeOfDepth(in, h, p.Depth, out, p.Bias)
+	return s, fmt.Sprintf("The model of %d hidden layers of width %d between widths %d and %d gives d = %.0f parameters",
+		p.Depth, h, in, out, s.params), true
+}
+
+// checkSamplerNode checks a sampler against its erm or target: the memory
+// of its chains and, for a sampler that derives nβ, the dataset's size.
+func checkSamplerNode(n *graph.Node) []GraphError {
+	var errs []GraphError
+	if e, bad := checkChainsMemory(n); bad {
+		errs = append(errs, e)
+	}
+	if _, direct := n.Params["n_beta"]; direct {
+		return errs
+	}
+	erm := input(n, "erm")
+	if erm == nil {
+		return errs
+	}
+	data := input(erm, "dataset")
+	if data == nil {
+		return errs
+	}
+	shape, ok := datasetShape(data)
+	if ok && shape.rows < 2 {
+		errs = append(errs, GraphError{Address: n.Address, Source: n.Source, Summary: "Cannot derive n_beta",
+			Detail: fmt.Sprintf("nβ = beta0·n/log n needs n ≥ 2, but %s has n = %d. Set n_beta directly or use more data points.", data.Address, shape.rows)})
+	}
+	return errs
+}
+
+// checkChainsMemory rejects a sampler whose chains together keep more
+// than maxNodeBytes of buffers. A model too large for one chain is
+// reported at its model or erm instead.
+func checkChainsMemory(n *graph.Node) (GraphError, bool) {
+	chains, _ := n.Params["chains"].(float64)
+	size, ok := samplerInputSize(n)
+	perChain := size.bytes()
+	reportedAtModel := input(n, "target") == nil && perChain > maxNodeBytes
+	if !ok || reportedAtModel || chains*perChain <= maxNodeBytes {
+		return GraphError{}, false
+	}
+	return GraphError{Address: n.Address, Source: n.Source, Summary: "Sampler too large",
+		Detail: fmt.Sprintf("%.0f chains of d = %.0f parameters keep about %d vectors of d float64 each, %s, above %s. Lower chains or use a smaller model.",
+			chains, size.params, bufferVectors, gib(chains*perChain), nodeLimit)}, true
+}
+
+// samplerInputSize returns the size of the potential a sampler samples:
+// its erm's model, through a checkpoint erm to its training erm, or its
+// target's dimension.
+func samplerInputSize(n *graph.Node) (mlpSize, bool) {
+	if t := input(n, "target"); t != nil {
+		d, ok := targetDim(t)
+		return mlpSize{params: d}, ok
+	}
+	erm := input(n, "erm")
+	if erm == nil {
+		return mlpSize{}, false
+	}
+	if from := input(erm, "from"); from != nil {
+		erm = from
+	}
+	data := input(erm, "dataset")
+	if data == nil {
+		return mlpSize{}, false
+	}
+	shape, known := datasetShape(data)
+	size, _, ok := ermModelSize(erm, shape, known)
+	return size, ok
+}
+
+// targetDim returns the dimension d of a target node.
+func targetDim(t *graph.Node) (float64, bool) {
+	count := func(name string) float64 { list, _ := t.Params[name].([]any); return float64(len(list)) }
+	switch t.Kind {
+	case "quadratic":
+		return count("eigenvalues"), true
+	case "monomial":
+		return count("exponents"), true
+	case "radial":
+		dim, ok := t.Params["dim"].(float64)
+		return dim, ok
+	case "linear":
+		// The deep linear network has no biases.
+		list, _ := t.Params["widths"].([]any)
+		widths := make([]int, len(list))
+		for i, v := range list {
+			f, _ := v.(float64)
+			widths[i] = int(f)
+		}
+		return sizeOfWidths(widths, false).params, true
+	}
+	return 0, false
 }
 
 // checkCheckpointStep checks the step of a checkpoint erm n against its

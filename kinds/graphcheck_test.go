@@ -158,3 +158,84 @@ func TestSamplerRejectsHugeWholeNumbers(t *testing.T) {
 		t.Fatalf("errors %+v, want one at chains", errs)
 	}
 }
+
+// The shapes of file datasets come from the files that validation read,
+// so a model that does not fit them is rejected before anything runs.
+func TestCheckGraphFileDatasetWidths(t *testing.T) {
+	fixture := func(name string) string {
+		path, err := filepath.Abs(filepath.Join("testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	source := func(dataset, widths, loss string) string {
+		return "dataset \"f\" {\n" + dataset + "\n}\n" +
+			"model \"m\" {\n  kind   = \"mlp\"\n  widths = " + widths + "\n}\n" +
+			"erm \"e\" {\n  dataset = dataset.f\n  model   = model.m\n  " + loss + "\n}\n"
+	}
+	npz := "  kind = \"npz\"\n  path = \"" + fixture("data.npz") + "\""
+	swapped := npz + "\n  x = \"Y\"\n  y = \"X\""
+	npy := "  kind   = \"npy\"\n  x_path = \"" + fixture("x_fortran.npy") + "\"\n  y_path = \"" + fixture("y.npy") + "\""
+	csv := "  kind = \"csv\"\n  path = \"" + fixture("data.csv") + "\""
+	labels := "  kind    = \"npz\"\n  path    = \"" + fixture("labels.npz") + "\"\n  classes = 3"
+	cases := []struct {
+		name, src, detail string
+	}{
+		{"npz fits", source(npz, "[3, 4, 1]", ""), ""},
+		{"npz swapped", source(swapped, "[3, 4, 1]", ""), "input dimension 1 and output dimension 3"},
+		{"npy fits", source(npy, "[3, 4, 1]", ""), ""},
+		{"npy too wide", source(npy, "[4, 4, 1]", ""), "Make the first width 3 and the last 1"},
+		{"csv fits", source(csv, "[3, 4, 1]", ""), ""},
+		{"csv two outputs", source(csv, "[3, 4, 2]", ""), "Make the first width 3 and the last 1"},
+		{"labels fit", source(labels, "[3, 4, 3]", "loss = \"cross_entropy\""), ""},
+		{"labels one logit", source(labels, "[3, 4, 1]", "loss = \"cross_entropy\""), "3 classes, one logit each"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			errs := CheckGraph(loadGraph(t, tc.src))
+			if tc.detail == "" {
+				if len(errs) != 0 {
+					t.Errorf("errors %+v, want none", errs)
+				}
+				return
+			}
+			if len(errs) != 1 {
+				t.Fatalf("errors %+v, want one", errs)
+			}
+			if errs[0].Address != "erm.e" || errs[0].Summary != "Model does not fit the dataset" {
+				t.Errorf("error %s at %s, want Model does not fit the dataset at erm.e", errs[0].Summary, errs[0].Address)
+			}
+			if !strings.Contains(errs[0].Detail, tc.detail) {
+				t.Errorf("detail %q, want it to contain %q", errs[0].Detail, tc.detail)
+			}
+		})
+	}
+}
+
+func TestCheckGraphClassificationWidths(t *testing.T) {
+	src := `
+dataset "d" {
+  kind    = "teacher_classification"
+  n       = 100
+  in_dim  = 3
+  teacher = { widths = [3, 4] }
+}
+model "m" {
+  kind   = "mlp"
+  widths = WIDTHS
+}
+erm "e" {
+  dataset = dataset.d
+  model   = model.m
+  loss    = "cross_entropy"
+}
+`
+	if errs := CheckGraph(loadGraph(t, strings.Replace(src, "WIDTHS", "[3, 8, 4]", 1))); len(errs) != 0 {
+		t.Errorf("one logit per class: errors %+v, want none", errs)
+	}
+	errs := CheckGraph(loadGraph(t, strings.Replace(src, "WIDTHS", "[3, 8, 1]", 1)))
+	if len(errs) != 1 || !strings.Contains(errs[0].Detail, "Make the first width 3 and the last 4") {
+		t.Errorf("one logit: errors %+v, want one asking for the last width 4", errs)
+	}
+}

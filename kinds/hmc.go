@@ -37,12 +37,18 @@ func init() {
 			nonNegative(Attr{Name: "warmup", Type: Int, Default: 200.0, Doc: "steps after tuning, not recorded"}),
 			atLeast(Attr{Name: "draws", Type: Int, Default: 1000.0, Doc: "recorded steps"}, 1),
 		),
-		Check: checkSamplerInputOnly,
+		Check: checkMCLMC,
 		Run:   runMCLMC,
 	})
 }
 
-func checkSamplerInputOnly(params map[string]any) []dsl.FieldError { return checkSamplerInput(params) }
+// checkMCLMC checks the sampler's input and the size of its trace.
+func checkMCLMC(params map[string]any) []dsl.FieldError {
+	if errs := checkSamplerInput(params); errs != nil {
+		return errs
+	}
+	return checkDraws(params)
+}
 
 // checkHMC drops step_jitter = 0, so that a node that spells out the
 // default keeps the key of one without it, and rejects a jitter of 1 or
@@ -53,7 +59,19 @@ func checkHMC(params map[string]any) []dsl.FieldError {
 		return []dsl.FieldError{{Attr: "step_jitter", Summary: "Invalid value",
 			Detail: fmt.Sprintf("step_jitter = %g would allow step sizes of 0 or below; use a value in [0, 1), such as 0.9.", j)}}
 	}
-	return checkSamplerInput(params)
+	if errs := checkSamplerInput(params); errs != nil {
+		return errs
+	}
+	return checkDraws(params)
+}
+
+// checkDraws checks the trace size of an HMC or MCLMC sampler, which
+// records every one of its draws.
+func checkDraws(params map[string]any) []dsl.FieldError {
+	chains, _ := params["chains"].(float64)
+	draws, _ := params["draws"].(float64)
+	return checkTraceSize(int(chains), int(draws), hmcValuesPerDraw, "draws",
+		fmt.Sprintf("%d draws", int(draws)))
 }
 
 type hmcParams struct {

@@ -135,8 +135,17 @@ func checkSGLD(params map[string]any) []dsl.FieldError {
 		return []dsl.FieldError{{Attr: "eval_every", Summary: "Invalid value",
 			Detail: fmt.Sprintf("eval_every (%d) exceeds steps (%d), so no draw would be recorded; lower eval_every or raise steps.", p.EvalEvery, p.Steps)}}
 	}
-	return nil
+	draws := p.Steps / p.EvalEvery
+	return checkTraceSize(p.Chains, draws, sgldValuesPerDraw, "steps",
+		fmt.Sprintf("steps / eval_every = %d draws", draws))
 }
+
+// Values recorded per draw: step, loss, LLC and one per-draw series,
+// mala_accept for SGLD and energy_error for HMC and MCLMC.
+const (
+	sgldValuesPerDraw = 4
+	hmcValuesPerDraw  = 4
+)
 
 // nBeta returns nβ from the params and the number of data points.
 func (p samplerParams) nBeta(n int) (float64, error) {
