@@ -92,6 +92,11 @@ type Family struct {
 	// the checkpoint comes from.
 	Checkpoint   *float64 `json:"checkpoint"`
 	TrainedRunID string   `json:"trained_run_id"`
+	// Steps is the number of training steps, nil in results that lack
+	// it, and Init the starting weights: "model", "teacher" or "weights"
+	// (a weights file).
+	Steps *float64 `json:"steps"`
+	Init  string   `json:"init"`
 }
 
 // CheckTrust returns the trust flags of a sampler run in the order of
@@ -197,7 +202,23 @@ func notMinimumFlag(family *Family) Flag {
 	}
 	return Flag{"not_minimum", fmt.Sprintf(
 		"the erm's gradient norm at w* is %s, so w* is not a minimum and the estimate may be biased or negative. "+
-			"Train longer or raise the learning rate", norm)}
+			"%s", norm, notMinimumAdvice(family))}
+}
+
+// notMinimumAdvice returns what to do about a w* that is not a minimum.
+// A training erm with steps = 0 trained nothing, so its w* is its starting
+// point.
+func notMinimumAdvice(family *Family) string {
+	if family.Steps == nil || *family.Steps > 0 || family.Checkpoint != nil {
+		return "Train longer or raise the learning rate"
+	}
+	switch family.Init {
+	case "weights":
+		return "Nothing was trained (steps = 0): set steps to train from the file's weights, or check the file"
+	case "teacher":
+		return "Nothing was trained (steps = 0): set steps to train from the teacher's weights"
+	}
+	return "Nothing was trained (steps = 0): set steps"
 }
 
 // warningPhrases map a phrase of a sampler warning to its flag code. The

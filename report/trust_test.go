@@ -162,3 +162,28 @@ func TestRHatAdviceMatchesWarning(t *testing.T) {
 		t.Errorf("rhat legend %q gives other advice than the sampler warning", FlagMeaning("rhat"))
 	}
 }
+
+func TestNotMinimumAdviceFitsSteps(t *testing.T) {
+	zero, some := 0.0, 500.0
+	cases := []struct {
+		name   string
+		family Family
+		want   string
+	}{
+		{"trained", Family{Steps: &some, Init: "weights"}, "Train longer"},
+		{"steps unknown", Family{}, "Train longer"},
+		{"weights file", Family{Steps: &zero, Init: "weights"}, "set steps to train from the file's weights, or check the file"},
+		{"teacher", Family{Steps: &zero, Init: "teacher"}, "set steps to train from the teacher's weights"},
+		{"checkpoint 0", Family{Steps: &zero, Init: "model", Checkpoint: &zero}, "Train longer"},
+	}
+	for _, c := range cases {
+		c.family.NotMinimum = true
+		flag := notMinimumFlag(&c.family)
+		if !strings.Contains(flag.Message, c.want) {
+			t.Errorf("%s: message %q, want it to contain %q", c.name, flag.Message, c.want)
+		}
+		if c.family.Steps != nil && *c.family.Steps == 0 && c.family.Checkpoint == nil && strings.Contains(flag.Message, "Train longer") {
+			t.Errorf("%s: message %q says to train longer, but nothing was trained", c.name, flag.Message)
+		}
+	}
+}
