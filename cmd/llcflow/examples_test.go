@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -294,5 +295,40 @@ func TestQuickExample(t *testing.T) {
 		if row.RHat == nil || *row.RHat > 1.1 {
 			t.Errorf("%s: R-hat %v, want at most 1.1", row.Address, row.RHat)
 		}
+	}
+}
+
+// The training-curve example (about 95 s on 2 cores, so only with
+// LLCFLOW_LONG=1) estimates the LLC at ten checkpoints with SGLD and HMC.
+// At each checkpoint the two must agree as the samplers of one family do,
+// and the rows must come in checkpoint order.
+func TestTrainingCurveExample(t *testing.T) {
+	if os.Getenv("LLCFLOW_LONG") != "1" {
+		t.Skip("set LLCFLOW_LONG=1 to apply the training-curve example")
+	}
+	doc, _ := applyExample(t, "training-curve.hcl")
+	if len(doc.Rows) != 20 || len(doc.Errors) != 0 {
+		t.Fatalf("%d rows and errors %v, want 20 rows", len(doc.Rows), doc.Errors)
+	}
+	byStep := map[string]resultsDoc{}
+	var order []string
+	for _, row := range doc.Rows {
+		_, axes, _ := strings.Cut(strings.TrimSuffix(row.Address, "]"), "[")
+		if row.Sampler == "hmc" {
+			order = append(order, axes)
+		}
+		d := byStep[axes]
+		d.Rows = append(d.Rows, row)
+		byStep[axes] = d
+	}
+	want := []string{"step=200", "step=400", "step=600", "step=800", "step=1000",
+		"step=1200", "step=1400", "step=1600", "step=1800", "step=2000"}
+	if !slices.Equal(order, want) {
+		t.Errorf("HMC rows in the order %q, want %q", order, want)
+	}
+	for _, step := range want {
+		t.Run(step, func(t *testing.T) {
+			checkAgreement(t, byStep[step], map[string]float64{"sgld": 0.01, "hmc": 0})
+		})
 	}
 }
