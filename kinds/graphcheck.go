@@ -110,6 +110,9 @@ func CheckGraph(g *graph.Graph) []GraphError {
 			errs = append(errs, e)
 		}
 	}
+	// The samplers of a sweep share a few erms and datasets, so each
+	// erm's model size and each dataset's shape is worked out once.
+	cache := &checkCache{sizes: map[*graph.Node]knownSize{}, shapes: map[*graph.Node]knownShape{}}
 	for _, n := range g.Nodes {
 		switch n.Type {
 		case "erm":
@@ -117,7 +120,7 @@ func CheckGraph(g *graph.Graph) []GraphError {
 				add(e)
 			}
 		case "sampler":
-			for _, e := range checkSamplerNode(n) {
+			for _, e := range checkSamplerNode(n, cache) {
 				add(e)
 			}
 		}
@@ -208,9 +211,9 @@ func ermModelSize(n *graph.Node, shape dataShape, known bool) (size mlpSize, siz
 
 // checkSamplerNode checks a sampler against its erm or target: the memory
 // of its chains and, for a sampler that derives nβ, the dataset's size.
-func checkSamplerNode(n *graph.Node) []GraphError {
+func checkSamplerNode(n *graph.Node, cache *checkCache) []GraphError {
 	var errs []GraphError
-	if e, bad := checkChainsMemory(n); bad {
+	if e, bad := checkChainsMemory(n, cache); bad {
 		errs = append(errs, e)
 	}
 	if _, direct := n.Params["n_beta"]; direct {
@@ -224,7 +227,7 @@ func checkSamplerNode(n *graph.Node) []GraphError {
 	if data == nil {
 		return errs
 	}
-	shape, ok := datasetShape(data)
+	shape, ok := cache.shape(data)
 	if ok && shape.rows < 2 {
 		errs = append(errs, GraphError{Address: n.Address, Source: n.Source, Summary: "Cannot derive n_beta",
 			Detail: fmt.Sprintf("nβ = beta0·n/log n needs n ≥ 2, but %s has n = %d. Set n_beta directly or use more data points.", data.Address, shape.rows)})
@@ -235,9 +238,9 @@ func checkSamplerNode(n *graph.Node) []GraphError {
 // checkChainsMemory rejects a sampler whose chains together keep more
 // than maxNodeBytes of buffers. A model too large for one chain is
 // reported at its model or erm instead.
-func checkChainsMemory(n *graph.Node) (GraphError, bool) {
+func checkChainsMemory(n *graph.Node, cache *checkCache) (GraphError, bool) {
 	chains, _ := n.Params["chains"].(float64)
-	size, ok := samplerInputSize(n)
+	size, ok := samplerInputSize(n, cache)
 	perChain := size.bytes()
 	reportedAtModel := input(n, "target") == nil && perChain > maxNodeBytes
 	if !ok || reportedAtModel || chains*perChain <= maxNodeBytes {
@@ -251,7 +254,7 @@ func checkChainsMemory(n *graph.Node) (GraphError, bool) {
 // samplerInputSize returns the size of the potential a sampler samples:
 // its erm's model, through a checkpoint erm to its training erm, or its
 // target's dimension.
-func samplerInputSize(n *graph.Node) (mlpSize, bool) {
+func samplerInputSize(n *graph.Node, cache *checkCache) (mlpSize, bool) {
 	if t := input(n, "target"); t != nil {
 		d, ok := targetDim(t)
 		return mlpSize{params: d}, ok
@@ -263,13 +266,44 @@ func samplerInputSize(n *graph.Node) (mlpSize, bool) {
 	if from := input(erm, "from"); from != nil {
 		erm = from
 	}
+	if s, done := cache.sizes[erm]; done {
+		return s.size, s.ok
+	}
 	data := input(erm, "dataset")
 	if data == nil {
 		return mlpSize{}, false
 	}
-	shape, known := datasetShape(data)
+	shape, known := cache.shape(data)
 	size, _, ok := ermModelSize(erm, shape, known)
+	cache.sizes[erm] = knownSize{size, ok}
 	return size, ok
+}
+
+// checkCache holds, for one CheckGraph call, the model size of each
+// training erm and the shape of each dataset that a sampler asked for.
+type checkCache struct {
+	sizes  map[*graph.Node]knownSize
+	shapes map[*graph.Node]knownShape
+}
+
+type knownSize struct {
+	size mlpSize
+	ok   bool
+}
+
+type knownShape struct {
+	shape dataShape
+	ok    bool
+}
+
+// shape returns datasetShape(data), computed once per dataset.
+func (c *checkCache) shape(data *graph.Node) (dataShape, bool) {
+	if s, done := c.shapes[data]; done {
+		return s.shape, s.ok
+	}
+	shape, ok := datasetShape(data)
+	c.shapes[data] = knownShape{shape, ok}
+	return shape, ok
 }
 
 // targetDim returns the dimension d of a target node.
