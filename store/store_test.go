@@ -377,3 +377,30 @@ func TestListRuns(t *testing.T) {
 		t.Errorf("List is not sorted by run id: %s, %s", runs[0].RunID, runs[1].RunID)
 	}
 }
+
+// A committed run directory has the mode of any directory the store
+// creates (0755 less the umask), so other users can read a shared store.
+func TestCommittedRunIsReadableByOthers(t *testing.T) {
+	s := newStore(t)
+	b := nodeBegin(t, "sampler.sgld[seed=0]", 1e-4)
+	txn := mustBegin(t, s, b)
+	writeOutputs(t, txn.Dir(), 0.75)
+	if err := txn.Commit(Provenance{Executor: "local", LLCFlowVersion: "test"}); err != nil {
+		t.Fatalf("Commit: %v", err)
+	}
+	reference := filepath.Join(t.TempDir(), "reference")
+	if err := os.Mkdir(reference, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.Stat(reference)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.Stat(s.RunDir(b.RunID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Mode().Perm() != want.Mode().Perm() {
+		t.Errorf("run directory mode %v, want %v as os.Mkdir(0755) gives", got.Mode().Perm(), want.Mode().Perm())
+	}
+}

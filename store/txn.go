@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -199,7 +200,7 @@ func (s *Store) beginLocked(ctx context.Context, b Begin, lock *fileLock) (*Txn,
 		}
 	}
 
-	dir, err := os.MkdirTemp(s.tmpDir(), b.RunID+".")
+	dir, err := mkdirTemp(s.tmpDir(), b.RunID+".")
 	if err != nil {
 		return nil, err
 	}
@@ -209,6 +210,25 @@ func (s *Store) beginLocked(ctx context.Context, b Begin, lock *fileLock) (*Txn,
 		return nil, err
 	}
 	return &Txn{s: s, b: b, lock: lock, dir: dir, ctx: ctx, began: time.Now(), log: log}, nil
+}
+
+// mkdirTemp creates a new directory in parent whose name is prefix and a
+// random number, with mode 0755 less the umask. os.MkdirTemp makes 0700
+// directories, and a run directory keeps its temporary directory's mode
+// when it is renamed into place, so other users could not read a shared
+// store.
+func mkdirTemp(parent, prefix string) (string, error) {
+	for range 1000 {
+		dir := filepath.Join(parent, prefix+strconv.FormatUint(uint64(rand.Uint32()), 10))
+		err := os.Mkdir(dir, 0o755)
+		if err == nil {
+			return dir, nil
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return "", err
+		}
+	}
+	return "", fmt.Errorf("create a temporary directory %s* in %s: every name tried exists", prefix, parent)
 }
 
 // removeTemp removes every temporary directory of runID and returns how
