@@ -492,6 +492,10 @@ func TestPlanNamesLastAttempt(t *testing.T) {
 	if !strings.Contains(r.stdout, "(the last attempt was cancelled at ") {
 		t.Errorf("plan output does not name the cancelled attempt:\n%s", r.stdout)
 	}
+	show := llcflow(t, dir, "show", sgld, "small.hcl")
+	if show.code != 1 || !strings.Contains(show.stdout, "was cancelled at ") {
+		t.Errorf("show after Ctrl-C: exit %d, stdout %q, want exit 1 and the cancelled attempt", show.code, show.stdout)
+	}
 
 	editFile(t, path, "step_size  = 1e-4", "step_size  = 10")
 	if r := llcflow(t, dir, "apply", "--target", sgld, "small.hcl"); r.code != 1 {

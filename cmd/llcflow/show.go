@@ -156,6 +156,12 @@ func resolveAddress(l *loaded, target string) (*graph.Node, error) {
 func printNoRun(st *store.Store, n *graph.Node, status graph.RunStatus, detail string) {
 	switch status {
 	case graph.Missing:
+		if c, ok, err := st.Cancellation(n.RunID); err == nil && ok && c.Key == n.Key {
+			fmt.Printf("%s (run %s) has no run in %s: its last attempt, started %s, was cancelled at %s "+
+				"(%s); llcflow apply runs it again\n", n.Address, n.RunID, st.Root(),
+				c.StartedAt.Format(time.RFC3339), c.Time.Format(time.RFC3339), c.Reason)
+			return
+		}
 		fmt.Printf("%s (run %s) has not been run: %s holds no run or failure for its key; "+
 			"llcflow apply runs it\n", n.Address, n.RunID, st.Root())
 	case graph.Corrupt:
