@@ -1,6 +1,7 @@
 package modal
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -19,7 +20,7 @@ import (
 // NOTE: the store's per-run lock is not taken, because the store offers no
 // call that imports a finished run under it. An apply that writes the same
 // run at the same time ends with one of the two valid copies in place.
-func installRuns(root string, archive *os.File, keys map[string]string, force bool) error {
+func installRuns(ctx context.Context, root string, archive *os.File, keys map[string]string, force bool) error {
 	st, err := store.Open(root)
 	if err != nil {
 		return err
@@ -53,7 +54,17 @@ func installRuns(root string, archive *os.File, keys map[string]string, force bo
 	}
 
 	for _, id := range sortedKeys(keys) {
-		if err := installRun(st, staged, id, keys[id], force); err != nil {
+		// The run's lock keeps a local commit of the same run, or another
+		// apply installing it, from renaming the directory meanwhile.
+		lock, err := st.LockRun(ctx, id, 0)
+		if err != nil {
+			return fmt.Errorf("install run %s: %w", id, err)
+		}
+		err = installRun(st, staged, id, keys[id], force)
+		if rerr := lock.Release(); err == nil {
+			err = rerr
+		}
+		if err != nil {
 			return err
 		}
 	}

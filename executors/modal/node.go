@@ -98,11 +98,11 @@ func (e *Executor) attempt(ctx context.Context, n *nodeRun) error {
 	if err != nil {
 		return err
 	}
-	return e.settle(n, out, inputIDs, download)
+	return e.settle(ctx, n, out, inputIDs, download)
 }
 
 // settle turns the outcome of a node sandbox into the attempt's result.
-func (e *Executor) settle(n *nodeRun, out *sandboxOutcome, inputIDs []string, download *os.File) error {
+func (e *Executor) settle(ctx context.Context, n *nodeRun, out *sandboxOutcome, inputIDs []string, download *os.File) error {
 	spec := n.spec
 	if sandboxFailed(out.result) {
 		return sandboxFault(out)
@@ -118,7 +118,7 @@ func (e *Executor) settle(n *nodeRun, out *sandboxOutcome, inputIDs []string, do
 			return err
 		}
 		n.report("installing run %s in the local store", spec.RunID)
-		return installRuns(spec.Store, download, map[string]string{spec.RunID: spec.Key}, spec.Force)
+		return installRuns(ctx, spec.Store, download, map[string]string{spec.RunID: spec.Key}, spec.Force)
 	case exitNodeFailed:
 		e.markOnVolume(inputIDs...)
 		e.installFailure(spec, out, download)
@@ -209,7 +209,7 @@ func (e *Executor) fetch(ctx context.Context, sess *session, store string, keys 
 	if err := checkArchive(out, what); err != nil {
 		return err
 	}
-	return installRuns(store, download, keys, force)
+	return installRuns(ctx, store, download, keys, force)
 }
 
 // createDownload creates a file for a downloaded archive in the store's
