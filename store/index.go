@@ -36,6 +36,8 @@ type indexCache struct {
 	file      os.FileInfo
 	offset    int64
 	byAddress map[string][]indexEntry
+	// damaged counts the non-empty lines that did not parse.
+	damaged int
 }
 
 func (s *Store) indexPath() string { return filepath.Join(s.root, indexFile) }
@@ -76,6 +78,8 @@ func (s *Store) refreshIndex() error {
 	for _, line := range bytes.Split(data[:complete], []byte("\n")) {
 		if e, ok := parseIndexLine(line); ok {
 			c.byAddress[e.Address] = append(c.byAddress[e.Address], e)
+		} else if len(bytes.TrimSpace(line)) > 0 {
+			c.damaged++
 		}
 	}
 	c.offset += int64(complete)
@@ -296,4 +300,15 @@ func (s *Store) appendIndex(entries ...indexEntry) error {
 		return fmt.Errorf("append to index %s: %w", s.indexPath(), err)
 	}
 	return nil
+}
+
+// IndexDamage returns how many lines of index.jsonl did not parse when
+// the store last read it, 0 when it has not read it. Such lines, left by
+// a crash in the middle of an append or by an edit, are skipped, so the
+// runs they recorded have no earlier run for plan's reasons. CompactIndex
+// (llcflow gc) drops them.
+func (s *Store) IndexDamage() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.index.damaged
 }

@@ -522,3 +522,30 @@ func planReason(t *testing.T, dir, address string) string {
 	t.Fatalf("plan has no node %s", address)
 	return ""
 }
+
+// A damaged line of index.jsonl makes plan warn that reasons may say no
+// earlier run, and gc drops the line so the warning goes.
+func TestPlanWarnsOfDamagedIndex(t *testing.T) {
+	dir := workdir(t, "small.hcl")
+	mustSucceed(t, llcflow(t, dir, "apply", "small.hcl"), "apply")
+	editFile(t, filepath.Join(dir, "small.hcl"), "step_size  = 1e-4", "step_size  = 2e-4")
+	index := filepath.Join(dir, "runs", "index.jsonl")
+	f, err := os.OpenFile(index, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString("{\"address\":\"sampler.sgld[seed=0]\",\"run_\n"); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+
+	r := llcflow(t, dir, "plan", "small.hcl")
+	mustSucceed(t, r, "plan")
+	if !strings.Contains(r.stderr, "warning: skipped 1 line of "+index+" that did not parse") {
+		t.Errorf("plan stderr lacks the damaged-index warning:\n%s", r.stderr)
+	}
+	mustSucceed(t, llcflow(t, dir, "gc", "--keep", "small.hcl"), "gc")
+	if r := llcflow(t, dir, "plan", "small.hcl"); strings.Contains(r.stderr, "did not parse") {
+		t.Errorf("plan still warns after gc:\n%s", r.stderr)
+	}
+}

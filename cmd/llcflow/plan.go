@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
@@ -84,6 +85,11 @@ func (p *planCmd) Run(c *cli) error {
 	plan, look, err := makePlan(l.graph, st, opts)
 	if err != nil {
 		return &exitError{code: exitFailure, err: err}
+	}
+	if n := st.IndexDamage(); n > 0 {
+		fmt.Fprintf(os.Stderr, "llcflow: warning: skipped %s of %s that did not parse, so a node "+
+			"that ran before may show no earlier run; llcflow gc drops them\n",
+			countNoun(n, "line", "lines"), filepath.Join(st.Root(), "index.jsonl"))
 	}
 
 	// One write per line would cost a system call per node.
