@@ -47,7 +47,7 @@ func (t *Txn) recordCancellation() error {
 	if err != nil {
 		return fmt.Errorf("encode cancellation of run %s: %w", t.b.RunID, err)
 	}
-	if err := os.MkdirAll(filepath.Join(t.s.root, cancelledDir), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(t.s.root, cancelledDir), dirMode); err != nil {
 		return fmt.Errorf("record cancellation of run %s: %w", t.b.RunID, err)
 	}
 	return writeFileAtomic(t.s.cancellationPath(t.b.RunID), append(data, '\n'))

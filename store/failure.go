@@ -105,7 +105,7 @@ func (t *Txn) writeFailure(stage string, cause error, p Provenance) error {
 
 func (s *Store) installFailure(runID, dir string) error {
 	failedRoot := filepath.Join(s.root, "failed")
-	if err := os.MkdirAll(failedRoot, 0o755); err != nil {
+	if err := os.MkdirAll(failedRoot, dirMode); err != nil {
 		return err
 	}
 	final := filepath.Join(failedRoot, runID)

@@ -62,7 +62,7 @@ func writeFileAtomic(path string, data []byte) error {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Chmod(tmp, 0o644)
+		err = os.Chmod(tmp, fileMode&^umask)
 	}
 	if err == nil {
 		err = os.Rename(tmp, path)

@@ -107,7 +107,7 @@ func (s *Store) RemoveFailure(runID string) (int64, error) {
 }
 
 func (s *Store) removeLocked(runID string, withRun bool) (int64, error) {
-	if err := os.MkdirAll(s.locksDir(), 0o755); err != nil {
+	if err := os.MkdirAll(s.locksDir(), dirMode); err != nil {
 		return 0, fmt.Errorf("remove run %s: %w", runID, err)
 	}
 	lock, err := tryLock(s.lockPath(runID))
@@ -152,7 +152,7 @@ func (s *Store) removeDir(runID, dir string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if err := os.MkdirAll(s.tmpDir(), 0o755); err != nil {
+	if err := os.MkdirAll(s.tmpDir(), dirMode); err != nil {
 		return 0, err
 	}
 	aside := filepath.Join(s.tmpDir(), runID+".removed-"+strconv.FormatInt(time.Now().UnixNano(), 36))
@@ -252,7 +252,7 @@ func (s *Store) RemoveTemp(t TempDir) (int64, error) {
 		return 0, fmt.Errorf("remove temporary directory %s: it is not in %s", t.Path, s.tmpDir())
 	}
 	if t.RunID != "" {
-		if err := os.MkdirAll(s.locksDir(), 0o755); err != nil {
+		if err := os.MkdirAll(s.locksDir(), dirMode); err != nil {
 			return 0, fmt.Errorf("remove temporary directory %s: %w", t.Path, err)
 		}
 		lock, err := tryLock(s.lockPath(t.RunID))
@@ -365,7 +365,7 @@ func (s *Store) Quarantine(runID string, problem error) error {
 	if err := CheckRunID(runID); err != nil {
 		return fmt.Errorf("quarantine run: %w", err)
 	}
-	if err := os.MkdirAll(s.locksDir(), 0o755); err != nil {
+	if err := os.MkdirAll(s.locksDir(), dirMode); err != nil {
 		return fmt.Errorf("quarantine run %s: %w", runID, err)
 	}
 	lock, err := tryLock(s.lockPath(runID))

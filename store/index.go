@@ -264,7 +264,7 @@ func (s *Store) appendIndex(entries ...indexEntry) error {
 		}
 		line = append(append(line, data...), '\n')
 	}
-	if err := os.MkdirAll(s.locksDir(), 0o755); err != nil {
+	if err := os.MkdirAll(s.locksDir(), dirMode); err != nil {
 		return fmt.Errorf("append to index: %w", err)
 	}
 	lock, err := acquireLock(context.Background(), filepath.Join(s.locksDir(), "index.lock"), indexLockTimeout, nil)
@@ -273,7 +273,7 @@ func (s *Store) appendIndex(entries ...indexEntry) error {
 	}
 	defer lock.release()
 
-	f, err := os.OpenFile(s.indexPath(), os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(s.indexPath(), os.O_RDWR|os.O_APPEND|os.O_CREATE, fileMode)
 	if err != nil {
 		return fmt.Errorf("append to index: %w", err)
 	}

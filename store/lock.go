@@ -91,7 +91,7 @@ func acquireLock(ctx context.Context, path string, timeout time.Duration,
 // open file holds it.
 func tryLock(path string) (*fileLock, error) {
 	for {
-		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, fileMode)
 		if err != nil {
 			return nil, fmt.Errorf("open lock %s: %w", path, err)
 		}
@@ -240,10 +240,10 @@ func (s *Store) LockExclusive() (*StoreLock, error) {
 }
 
 func (s *Store) lockStore(how int) (*StoreLock, error) {
-	if err := os.MkdirAll(s.locksDir(), 0o755); err != nil {
+	if err := os.MkdirAll(s.locksDir(), dirMode); err != nil {
 		return nil, fmt.Errorf("lock store %s: %w", s.root, err)
 	}
-	f, err := os.OpenFile(s.useLockPath(), os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(s.useLockPath(), os.O_RDWR|os.O_CREATE, fileMode)
 	if err != nil {
 		return nil, fmt.Errorf("lock store %s: %w", s.root, err)
 	}

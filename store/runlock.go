@@ -20,7 +20,7 @@ func (s *Store) LockRun(ctx context.Context, runID string, timeout time.Duration
 	if err := CheckRunID(runID); err != nil {
 		return nil, fmt.Errorf("lock run: %w", err)
 	}
-	if err := os.MkdirAll(s.locksDir(), 0o755); err != nil {
+	if err := os.MkdirAll(s.locksDir(), dirMode); err != nil {
 		return nil, fmt.Errorf("lock run %s: %w", runID, err)
 	}
 	if timeout == 0 {

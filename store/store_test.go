@@ -379,7 +379,7 @@ func TestListRuns(t *testing.T) {
 }
 
 // A committed run directory has the mode of any directory the store
-// creates (0755 less the umask), so other users can read a shared store.
+// creates (0777 less the umask), so other users can read a shared store.
 func TestCommittedRunIsReadableByOthers(t *testing.T) {
 	s := newStore(t)
 	b := nodeBegin(t, "sampler.sgld[seed=0]", 1e-4)
@@ -389,7 +389,7 @@ func TestCommittedRunIsReadableByOthers(t *testing.T) {
 		t.Fatalf("Commit: %v", err)
 	}
 	reference := filepath.Join(t.TempDir(), "reference")
-	if err := os.Mkdir(reference, 0o755); err != nil {
+	if err := os.Mkdir(reference, 0o777); err != nil {
 		t.Fatal(err)
 	}
 	want, err := os.Stat(reference)
@@ -401,6 +401,6 @@ func TestCommittedRunIsReadableByOthers(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got.Mode().Perm() != want.Mode().Perm() {
-		t.Errorf("run directory mode %v, want %v as os.Mkdir(0755) gives", got.Mode().Perm(), want.Mode().Perm())
+		t.Errorf("run directory mode %v, want %v as os.Mkdir(0777) gives", got.Mode().Perm(), want.Mode().Perm())
 	}
 }

@@ -84,7 +84,7 @@ func (s *Store) Begin(ctx context.Context, b Begin) (*Txn, error) {
 		return nil, fmt.Errorf("begin run %s: %w", b.RunID, err)
 	}
 	for _, dir := range []string{s.root, s.locksDir(), s.tmpDir()} {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+		if err := os.MkdirAll(dir, dirMode); err != nil {
 			return nil, fmt.Errorf("begin run %s: %w", b.RunID, err)
 		}
 	}
@@ -204,7 +204,7 @@ func (s *Store) beginLocked(ctx context.Context, b Begin, lock *fileLock) (*Txn,
 	if err != nil {
 		return nil, err
 	}
-	log, err := os.OpenFile(filepath.Join(dir, logFile), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	log, err := os.OpenFile(filepath.Join(dir, logFile), os.O_WRONLY|os.O_CREATE|os.O_APPEND, fileMode)
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -213,14 +213,14 @@ func (s *Store) beginLocked(ctx context.Context, b Begin, lock *fileLock) (*Txn,
 }
 
 // mkdirTemp creates a new directory in parent whose name is prefix and a
-// random number, with mode 0755 less the umask. os.MkdirTemp makes 0700
+// random number, with dirMode less the umask. os.MkdirTemp makes 0700
 // directories, and a run directory keeps its temporary directory's mode
 // when it is renamed into place, so other users could not read a shared
 // store.
 func mkdirTemp(parent, prefix string) (string, error) {
 	for range 1000 {
 		dir := filepath.Join(parent, prefix+strconv.FormatUint(uint64(rand.Uint32()), 10))
-		err := os.Mkdir(dir, 0o755)
+		err := os.Mkdir(dir, dirMode)
 		if err == nil {
 			return dir, nil
 		}

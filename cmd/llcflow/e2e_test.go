@@ -549,3 +549,32 @@ func TestPlanWarnsOfDamagedIndex(t *testing.T) {
 		t.Errorf("plan still warns after gc:\n%s", r.stderr)
 	}
 }
+
+// Under umask 0002, as a group that shares a store sets, the store's
+// directories, locks and index are group-writable, so another member of
+// the group can apply; under the test's own umask they follow it too.
+func TestStoreFollowsGroupUmask(t *testing.T) {
+	dir := workdir(t, "small.hcl")
+	cmd := exec.Command("/bin/sh", "-c", `umask 0002 && exec "$0" apply small.hcl`, binary)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "LLCFLOW_STORE="+filepath.Join(dir, "runs"), "NO_COLOR=1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("apply under umask 0002: %v\n%s", err, out)
+	}
+	root := filepath.Join(dir, "runs")
+	checks := []string{root, filepath.Join(root, ".locks"), filepath.Join(root, ".locks", "store.lock"),
+		filepath.Join(root, "index.jsonl")}
+	for _, id := range runDirs(t, dir) {
+		checks = append(checks, filepath.Join(root, id))
+	}
+	for _, path := range checks {
+		info, err := os.Stat(path)
+		if err != nil {
+			t.Errorf("stat %s: %v", path, err)
+			continue
+		}
+		if info.Mode().Perm()&0o020 == 0 {
+			t.Errorf("%s has mode %v under umask 0002, want it group-writable", path, info.Mode().Perm())
+		}
+	}
+}
