@@ -305,9 +305,16 @@ func dropValue(params map[string]any, name string, v any) {
 	}
 }
 
+// maxCheckpoints bounds the saved training states of one erm. Each is a
+// file of up to 3·d float64 and an entry in result.json, and a checkpoint
+// erm replays at most the steps between two of them, so more than one
+// state per ten-thousandth of training saves little replay time.
+const maxCheckpoints = 10000
+
 // checkCheckpointSteps checks the checkpoint steps against steps, sorts
 // them, and replaces num_checkpoints = N by the steps round(i·steps/N),
-// i = 1..N.
+// i = 1..N. It checks the count against steps and maxCheckpoints before
+// it builds the list.
 func checkCheckpointSteps(params map[string]any) []dsl.FieldError {
 	steps := int(params["steps"].(float64))
 	list, hasList := params["checkpoints"].([]any)
@@ -317,13 +324,12 @@ func checkCheckpointSteps(params map[string]any) []dsl.FieldError {
 		return []dsl.FieldError{{Attr: "num_checkpoints", Summary: "Conflicting arguments",
 			Detail: "Give checkpoints (a list of steps) or num_checkpoints (a count of evenly spaced steps), not both."}}
 	}
+	if errs := checkCheckpointCount(count, len(list), hasCount, steps); errs != nil {
+		return errs
+	}
 	var saved []int
 	switch {
 	case hasCount:
-		if int(count) > steps {
-			return []dsl.FieldError{{Attr: "num_checkpoints", Summary: "Invalid value",
-				Detail: fmt.Sprintf("num_checkpoints %d exceeds steps %d; at most one checkpoint per step fits.", int(count), steps)}}
-		}
 		for i := 1; i <= int(count); i++ {
 			saved = append(saved, (i*steps+int(count)/2)/int(count))
 		}
@@ -348,6 +354,28 @@ func checkCheckpointSteps(params map[string]any) []dsl.FieldError {
 		canonical[i] = float64(s)
 	}
 	params["checkpoints"] = canonical
+	return nil
+}
+
+// checkCheckpointCount rejects num_checkpoints = count above steps or
+// maxCheckpoints, and a checkpoints list of more than maxCheckpoints
+// steps. count stays a float64 so that a huge value does not overflow.
+func checkCheckpointCount(count float64, listLen int, hasCount bool, steps int) []dsl.FieldError {
+	tooMany := func(attr, given string) []dsl.FieldError {
+		return []dsl.FieldError{{Attr: attr, Summary: "Too many checkpoints",
+			Detail: fmt.Sprintf("%s saves more than the limit of %d training states per erm. Lower %s.",
+				given, maxCheckpoints, attr)}}
+	}
+	switch {
+	case hasCount && count > float64(steps):
+		return []dsl.FieldError{{Attr: "num_checkpoints", Summary: "Invalid value",
+			Detail: fmt.Sprintf("num_checkpoints %.0f exceeds steps %d; at most one checkpoint per step fits. Lower num_checkpoints to at most %d.",
+				count, steps, steps)}}
+	case hasCount && count > maxCheckpoints:
+		return tooMany("num_checkpoints", fmt.Sprintf("num_checkpoints = %.0f", count))
+	case listLen > maxCheckpoints:
+		return tooMany("checkpoints", fmt.Sprintf("A checkpoints list of %d steps", listLen))
+	}
 	return nil
 }
 

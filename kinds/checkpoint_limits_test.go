@@ -1,0 +1,66 @@
+package kinds
+
+import (
+	"testing"
+
+	"github.com/llcflow/llcflow/dsl"
+)
+
+// normalizeERM normalizes a training erm of a 2-1 linear model with the
+// given extra attributes.
+func normalizeERM(attrs map[string]any) (map[string]any, []dsl.FieldError) {
+	params := map[string]any{
+		"dataset": dsl.Ref{Type: "dataset", Name: "d", Address: "dataset.d"},
+		"model":   linearModel(2, 1),
+	}
+	for k, v := range attrs {
+		params[k] = v
+	}
+	return Registry{}.Normalize("erm", "erm", params)
+}
+
+// num_checkpoints = 1e9 with steps = 1e9 once built a list of a billion
+// steps before any check. It must be rejected from the count alone.
+func TestNumCheckpointsLimit(t *testing.T) {
+	cases := []struct {
+		steps, count float64
+		attr         string
+	}{
+		{1e5, maxCheckpoints, ""},
+		{1e5, maxCheckpoints + 1, "num_checkpoints"},
+		{1e9, 1e9, "num_checkpoints"},
+		{100, 101, "num_checkpoints"},
+	}
+	for _, tc := range cases {
+		_, errs := normalizeERM(map[string]any{"steps": tc.steps, "num_checkpoints": tc.count})
+		if tc.attr == "" {
+			if len(errs) != 0 {
+				t.Errorf("steps %.0f, num_checkpoints %.0f: errors %v, want none", tc.steps, tc.count, fieldErrors(errs))
+			}
+			continue
+		}
+		if len(errs) != 1 {
+			t.Errorf("steps %.0f, num_checkpoints %.0f: errors %v, want one", tc.steps, tc.count, fieldErrors(errs))
+			continue
+		}
+		if errs[0].Attr != tc.attr {
+			t.Errorf("steps %.0f, num_checkpoints %.0f: error at %q, want %q", tc.steps, tc.count, errs[0].Attr, tc.attr)
+		}
+	}
+}
+
+func TestCheckpointsListLimit(t *testing.T) {
+	for _, n := range []int{maxCheckpoints, maxCheckpoints + 1} {
+		list := make([]any, n)
+		for i := range list {
+			list[i] = float64(i + 1)
+		}
+		_, errs := normalizeERM(map[string]any{"steps": 1e5, "checkpoints": list})
+		if tooMany := len(errs) > 0; tooMany != (n > maxCheckpoints) {
+			t.Errorf("%d checkpoints: errors %v, want an error only above %d", n, fieldErrors(errs), maxCheckpoints)
+		}
+		if len(errs) > 0 && errs[0].Attr != "checkpoints" {
+			t.Errorf("%d checkpoints: error at %q, want checkpoints", n, errs[0].Attr)
+		}
+	}
+}
