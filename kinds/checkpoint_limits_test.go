@@ -1,6 +1,8 @@
 package kinds
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/llcflow/llcflow/dsl"
@@ -61,6 +63,57 @@ func TestCheckpointsListLimit(t *testing.T) {
 		}
 		if len(errs) > 0 && errs[0].Attr != "checkpoints" {
 			t.Errorf("%d checkpoints: error at %q, want checkpoints", n, errs[0].Attr)
+		}
+	}
+}
+
+const checkpointSource = `
+dataset "d" {
+  kind    = "teacher_student"
+  n       = 100
+  in_dim  = 4
+  teacher = { widths = [4, 3, 1] }
+}
+model "m" {
+  kind   = "mlp"
+  widths = [4, 1000, 1000, 1]
+}
+erm "e" {
+  dataset         = dataset.d
+  model           = model.m
+  optimizer       = { kind = "OPTIMIZER" }
+  steps           = 100000
+  num_checkpoints = COUNT
+}
+`
+
+// Adam saves three rows of d float64 per state and SGD one, at step 0 and
+// at each checkpoint, so the largest count that fits maxCheckpointBytes is
+// maxCheckpointBytes / (rows · d · 8) − 1.
+func TestCheckGraphCheckpointBytes(t *testing.T) {
+	d := sizeOfWidths([]int{4, 1000, 1000, 1}, true).params
+	for _, tc := range []struct {
+		optimizer string
+		rows      float64
+	}{{"adam", 3}, {"sgd", 1}} {
+		limit := int(maxCheckpointBytes/(tc.rows*d*8)) - 1
+		for _, count := range []int{limit, limit + 1} {
+			src := strings.NewReplacer("OPTIMIZER", tc.optimizer, "COUNT", fmt.Sprint(count)).Replace(checkpointSource)
+			errs := CheckGraph(loadGraph(t, src))
+			if tooLarge := len(errs) > 0; tooLarge != (count > limit) {
+				t.Errorf("%s, num_checkpoints = %d: errors %+v, want an error only above %d", tc.optimizer, count, errs, limit)
+				continue
+			}
+			if len(errs) == 0 {
+				continue
+			}
+			if errs[0].Address != "erm.e" || errs[0].Summary != "Checkpoints too large" {
+				t.Errorf("%s, num_checkpoints = %d: error %s at %s, want Checkpoints too large at erm.e",
+					tc.optimizer, count, errs[0].Summary, errs[0].Address)
+			}
+			if !strings.Contains(errs[0].Detail, "Lower num_checkpoints") {
+				t.Errorf("detail %q, want it to name the fix", errs[0].Detail)
+			}
 		}
 	}
 }

@@ -96,10 +96,11 @@ func input(n *graph.Node, role string) *graph.Node {
 // CheckGraph finds the problems between connected nodes before anything
 // runs: a model whose first or last width differs from its dataset's input
 // or output dimension, a model or a sampler's chains whose buffers exceed
-// maxNodeBytes, a cross_entropy erm on a dataset without class labels, a
-// checkpoint erm whose step its training erm cannot give, and a sampler
-// that derives nβ = beta0·n/log n from a dataset with fewer than two
-// points. Each problem is reported once per block and dataset shape.
+// maxNodeBytes, saved training states above maxCheckpointBytes, a
+// cross_entropy erm on a dataset without class labels, a checkpoint erm
+// whose step its training erm cannot give, and a sampler that derives
+// nβ = beta0·n/log n from a dataset with fewer than two points. Each
+// problem is reported once per block and dataset shape.
 func CheckGraph(g *graph.Graph) []GraphError {
 	var errs []GraphError
 	seen := map[string]bool{}
@@ -150,12 +151,33 @@ func checkERMNode(n *graph.Node) []GraphError {
 			errs = append(errs, e)
 		}
 	}
-	if size, sizeText, ok := ermModelSize(n, shape, known); ok {
-		if detail := modelTooLarge(size, sizeText); detail != "" {
-			errs = append(errs, GraphError{Address: n.Address, Source: n.Source, Summary: "Model too large", Detail: detail})
-		}
+	size, sizeText, ok := ermModelSize(n, shape, known)
+	if !ok {
+		return errs
+	}
+	if detail := modelTooLarge(size, sizeText); detail != "" {
+		return append(errs, GraphError{Address: n.Address, Source: n.Source, Summary: "Model too large", Detail: detail})
+	}
+	if e, bad := checkCheckpointBytes(n, size); bad {
+		errs = append(errs, e)
 	}
 	return errs
+}
+
+// checkCheckpointBytes checks the disk space of the training states that
+// a training erm n of the given model size saves.
+func checkCheckpointBytes(n *graph.Node, size mlpSize) (GraphError, bool) {
+	checkpoints, _ := n.Params["checkpoints"].([]any)
+	if len(checkpoints) == 0 {
+		return GraphError{}, false
+	}
+	optimizer, _ := n.Params["optimizer"].(map[string]any)
+	kind, _ := optimizer["kind"].(string)
+	detail := checkpointTooLarge(size, len(checkpoints), kind)
+	if detail == "" {
+		return GraphError{}, false
+	}
+	return GraphError{Address: n.Address, Source: n.Source, Summary: "Checkpoints too large", Detail: detail}, true
 }
 
 // checkModelFit checks the first and last widths of an erm's model

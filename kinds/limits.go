@@ -20,6 +20,10 @@ const maxNodeBytes = 8 << 30
 // model's buffers.
 const maxTraceBytes = 1 << 30
 
+// maxCheckpointBytes bounds the disk space of the training states that
+// one erm saves for checkpoint erms, 16 GiB, twice maxNodeBytes.
+const maxCheckpointBytes = 16 << 30
+
 // Terms of the memory estimate of a model, counted from the allocations of
 // models and samplers. ERM keeps w, its gradient and Adam's two moments. A
 // sampler chain keeps up to ten vectors of d, such as its position,
@@ -137,4 +141,23 @@ func checkTraceSize(chains, draws, perDraw int, attr, drawsText string) []dsl.Fi
 			"limit of %d GiB per sampler, which leaves room for the trace's CSV text within %d GiB, "+
 			"half of a 16 GiB laptop's memory. Lower %s or chains.",
 			chains, drawsText, perDraw, gib(bytes), maxTraceBytes>>30, maxNodeBytes>>30, attr)}}
+}
+
+// checkpointTooLarge returns the detail of a training erm whose saved
+// states exceed maxCheckpointBytes, or "" when they fit. Training saves
+// step 0 and each of the checkpoints steps, each a row of the weights and,
+// for Adam, two rows of its moment estimates.
+func checkpointTooLarge(s mlpSize, checkpoints int, optimizer string) string {
+	states, rows := float64(checkpoints+1), 3.0
+	if optimizer == "sgd" {
+		rows = 1
+	}
+	bytes := states * rows * s.params * 8
+	if bytes <= maxCheckpointBytes {
+		return ""
+	}
+	return fmt.Sprintf("%d checkpoints and step 0 save %.0f training states of %.0f rows of d = %.0f "+
+		"float64, %s, above the limit of %d GiB of saved states per erm. "+
+		"Lower num_checkpoints or list fewer checkpoints.",
+		checkpoints, states, rows, s.params, gib(bytes), maxCheckpointBytes>>30)
 }
