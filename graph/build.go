@@ -206,12 +206,12 @@ func (n *Node) computeKey() error {
 }
 
 // topologicalOrder runs Kahn's algorithm with the ready nodes in a heap
-// ordered by address, so that the order depends only on the graph. The
-// heap holds each node's rank in address order, which is cheaper to
-// compare than the address.
+// ordered by address (CompareAddresses, so step=200 before step=1000),
+// so that the order depends only on the graph. The heap holds each node's
+// rank in address order, which is cheaper to compare than the address.
 func topologicalOrder(nodes []*Node) ([]*Node, error) {
 	byAddress := slices.Clone(nodes)
-	slices.SortFunc(byAddress, func(a, b *Node) int { return strings.Compare(a.Address, b.Address) })
+	slices.SortFunc(byAddress, func(a, b *Node) int { return CompareAddresses(a.Address, b.Address) })
 	rank := make(map[*Node]int, len(nodes))
 	for i, n := range byAddress {
 		rank[n] = i

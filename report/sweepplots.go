@@ -12,6 +12,8 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/llcflow/llcflow/graph"
 )
 
 // SweepRow is one sampler run as the sweep plots see it.
@@ -352,7 +354,7 @@ func comparisonFigures(rows []SweepRow) []*Figure {
 }
 
 func comparisonFigure(id string, fam []SweepRow) *Figure {
-	slices.SortStableFunc(fam, func(a, b SweepRow) int { return CompareAddresses(a.Address, b.Address) })
+	slices.SortStableFunc(fam, func(a, b SweepRow) int { return graph.CompareAddresses(a.Address, b.Address) })
 	label := fam[0].Family
 	if label == "" {
 		label = id

@@ -362,9 +362,9 @@ func collectResultSet(l *loaded, st *store.Store, plan *graph.Plan) resultSet {
 	}
 	// Tables list sweeps in the order of their values, step=200 before
 	// step=1000, where the graph's order compares addresses as strings.
-	slices.SortStableFunc(set.rows, func(a, b resultRow) int { return report.CompareAddresses(a.Address, b.Address) })
-	slices.SortStableFunc(set.errs, func(a, b errorRow) int { return report.CompareAddresses(a.Address, b.Address) })
-	slices.SortStableFunc(set.pending, func(a, b pendingRow) int { return report.CompareAddresses(a.Address, b.Address) })
+	slices.SortStableFunc(set.rows, func(a, b resultRow) int { return graph.CompareAddresses(a.Address, b.Address) })
+	slices.SortStableFunc(set.errs, func(a, b errorRow) int { return graph.CompareAddresses(a.Address, b.Address) })
+	slices.SortStableFunc(set.pending, func(a, b pendingRow) int { return graph.CompareAddresses(a.Address, b.Address) })
 	set.explainMissing()
 	return set
 }

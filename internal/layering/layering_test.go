@@ -29,7 +29,7 @@ var allowed = map[string][]string{
 	"graph":       {},
 	"dsl":         {"graph"},
 	"store":       {"graph"},
-	"report":      {"diagnostics"},
+	"report":      {"diagnostics", "graph"},
 	"kinds":       {"dsl", "graph", "models", "datasets", "samplers", "targets", "diagnostics", "npy", "rng", "detmath", "report"},
 	"executors":   {"kinds", "store", "graph"},
 	"scheduler":   {"executors", "graph"},

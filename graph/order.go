@@ -1,4 +1,4 @@
-package report
+package graph
 
 import (
 	"cmp"
@@ -11,13 +11,18 @@ import (
 // both values are numbers. So step=200 comes before step=1000, which a
 // string comparison puts first.
 func CompareAddresses(a, b string) int {
-	baseA, axesA := splitAddress(a)
-	baseB, axesB := splitAddress(b)
+	baseA, axesA := splitAxes(a)
+	baseB, axesB := splitAxes(b)
 	if c := strings.Compare(baseA, baseB); c != 0 {
 		return c
 	}
-	for i := 0; i < len(axesA) && i < len(axesB); i++ {
-		if c := compareAxis(axesA[i], axesB[i]); c != 0 {
+	// Walk the axis items in step without allocating: a sort of 100,000
+	// addresses compares about two million pairs.
+	for axesA != "" && axesB != "" {
+		var itemA, itemB string
+		itemA, axesA, _ = strings.Cut(axesA, ",")
+		itemB, axesB, _ = strings.Cut(axesB, ",")
+		if c := compareAxis(itemA, itemB); c != 0 {
 			return c
 		}
 	}
@@ -27,14 +32,14 @@ func CompareAddresses(a, b string) int {
 	return strings.Compare(a, b)
 }
 
-// splitAddress returns the part of an address before "[" and its
-// "axis=value" items.
-func splitAddress(address string) (string, []string) {
+// splitAxes returns the part of an address before "[" and the
+// "axis=value,..." text inside the brackets.
+func splitAxes(address string) (string, string) {
 	open := strings.IndexByte(address, '[')
 	if open < 0 || !strings.HasSuffix(address, "]") {
-		return address, nil
+		return address, ""
 	}
-	return address[:open], strings.Split(address[open+1:len(address)-1], ",")
+	return address[:open], address[open+1 : len(address)-1]
 }
 
 // compareAxis compares two "axis=value" items: by axis name, then by value,
@@ -44,6 +49,9 @@ func compareAxis(a, b string) int {
 	nameB, valueB, _ := strings.Cut(b, "=")
 	if c := strings.Compare(nameA, nameB); c != 0 {
 		return c
+	}
+	if valueA == valueB {
+		return 0
 	}
 	x, errA := strconv.ParseFloat(valueA, 64)
 	y, errB := strconv.ParseFloat(valueB, 64)

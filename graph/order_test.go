@@ -1,4 +1,4 @@
-package report
+package graph
 
 import (
 	"slices"
@@ -36,5 +36,12 @@ func TestCompareAddressesOrdersNumbers(t *testing.T) {
 	}
 	if CompareAddresses("sampler.s[x=1.0]", "sampler.s[x=1]") == 0 {
 		t.Error("two spellings of one number compare equal, want a total order")
+	}
+}
+
+func BenchmarkCompareAddresses(b *testing.B) {
+	x, y := "sampler.sgld_3[seed=1234,step_size=0.0001]", "sampler.sgld_3[seed=1234,step_size=0.001]"
+	for b.Loop() {
+		CompareAddresses(x, y)
 	}
 }
