@@ -102,7 +102,7 @@ sampler "mclmc" {
   beta0  = 1.0
 }
 
-# A first look at the three samplers side by side (about 20 s of wall time
+# A first look at the three samplers side by side (about 5 s of wall time
 # on two cores).
 preset "quick" {
   n_data = 500

@@ -1,15 +1,14 @@
 # Every row of the validation tables (A–E) with every sampler that
 # applies, including the c = 1e8 normal crossings and MCLMC at its default
-# energy-variance target. It takes a few minutes on two cores:
+# energy-variance target. It takes under a minute on two cores:
 #
 #   llcflow apply examples/validation-long.hcl
 #   llcflow results examples/validation-long.hcl
 #
 # Sampler names read SAMPLER_TABLE_CASE. Rows named *_default run MCLMC at
 # its default target 5e-4 and measure its bias; the other MCLMC rows run
-# at 1e-6 (1e-5 in tables D and E), where the bias is below one standard
-# error. docs/VALIDATION.md lists the measured table and the rows with
-# known gaps.
+# at 1e-6 (1e-5 in table D), where the bias is below one standard error.
+# docs/VALIDATION.md lists the measured table.
 
 # A. Quadratic K = ½‖w‖², d = 10 and d = 2.
 
