@@ -55,6 +55,9 @@ func checkClassification(params map[string]any) []dsl.FieldError {
 	if errs := checkTeacherWidths(p.Teacher.Widths, p.InDim); errs != nil {
 		return errs
 	}
+	if errs := checkTeacherSize(p.Teacher.Widths, p.Teacher.Bias, "teacher"); errs != nil {
+		return errs
+	}
 	// Y holds one label per row.
 	if errs := checkDataSize(p.N, p.InDim, 1); errs != nil {
 		return errs

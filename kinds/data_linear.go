@@ -84,6 +84,10 @@ func checkLinearTeacher(params map[string]any) []dsl.FieldError {
 			Detail: fmt.Sprintf("rank %d exceeds the smallest teacher width %d of %v; the product of the matrices has rank at most %d.",
 				p.Rank, m, p.Widths, m)}}
 	}
+	// The deep linear teacher has no biases.
+	if errs := checkTeacherSize(p.Widths, false, "widths"); errs != nil {
+		return errs
+	}
 	if errs := checkDataSize(p.N, p.Widths[0], p.Widths[len(p.Widths)-1]); errs != nil {
 		return errs
 	}

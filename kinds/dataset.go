@@ -215,10 +215,26 @@ func checkTeacherStudent(params map[string]any) []dsl.FieldError {
 	if errs := checkTeacherWidths(p.Teacher.Widths, p.InDim); errs != nil {
 		return errs
 	}
+	if errs := checkTeacherSize(p.Teacher.Widths, p.Teacher.Bias, "teacher"); errs != nil {
+		return errs
+	}
 	if errs := checkDataSize(p.N, p.InDim, p.Teacher.Widths[len(p.Teacher.Widths)-1]); errs != nil {
 		return errs
 	}
 	return append(checkInputs(params, p.InDim), checkNoise(params)...)
+}
+
+// checkTeacherSize rejects a teacher network whose buffers would exceed
+// maxNodeBytes by the estimate of a student model of the same widths,
+// because init = "teacher" trains such a student. attr names the
+// attribute that sets the widths.
+func checkTeacherSize(w []int, bias bool, attr string) []dsl.FieldError {
+	s := sizeOfWidths(w, bias)
+	detail := modelTooLarge(s, fmt.Sprintf("The teacher's widths %v give d = %.0f parameters", w, s.params))
+	if detail == "" {
+		return nil
+	}
+	return []dsl.FieldError{{Attr: attr, Summary: "Model too large", Detail: detail}}
 }
 
 // checkTeacherWidths checks that a teacher's widths start with in_dim.
