@@ -18,9 +18,9 @@ func init() {
 			atLeast(Attr{Name: "draws", Type: Int, Default: 1000.0, Doc: "recorded transitions after warmup"}, 1),
 			Attr{Name: "target_accept", Type: Number, Default: 0.8, Min: ptr(0), MinExcl: true, Max: ptr(1), Doc: "acceptance rate the step size adapts toward"},
 			Attr{Name: "adapt_mass", Type: Bool, Default: true, Doc: "adapt a diagonal mass matrix during warmup"},
-			// checkHMC rejects a step_jitter of 1 or more, with the range
-			// [0, 1) that the schema's inclusive Max could not state.
-			Attr{Name: "step_jitter", Type: Number, Optional: true, Min: ptr(0),
+			// checkHMC rejects a step_jitter outside [0, 1) with that
+			// range, which the schema's inclusive Max could not state.
+			Attr{Name: "step_jitter", Type: Number, Optional: true,
 				Doc: "j in [0, 1): each recorded transition's step size is drawn from [ε(1 − j), ε(1 + j)]; absent or 0 keeps ε fixed"},
 		),
 		Check: checkHMC,
@@ -51,13 +51,22 @@ func checkMCLMC(params map[string]any) []dsl.FieldError {
 }
 
 // checkHMC drops step_jitter = 0, so that a node that spells out the
-// default keeps the key of one without it, and rejects a jitter of 1 or
-// more, which would allow a step size of 0 or below.
+// default keeps the key of one without it, and rejects a jitter outside
+// [0, 1): a negative one is no width, and one of 1 or more would allow a
+// step size of 0 or below.
 func checkHMC(params map[string]any) []dsl.FieldError {
 	dropValue(params, "step_jitter", 0.0)
-	if j, ok := params["step_jitter"].(float64); ok && j >= 1 {
+	j, ok := params["step_jitter"].(float64)
+	var problem string
+	switch {
+	case ok && j < 0:
+		problem = "is negative"
+	case ok && j >= 1:
+		problem = "would allow step sizes of 0 or below"
+	}
+	if problem != "" {
 		return []dsl.FieldError{{Attr: "step_jitter", Summary: "Invalid value",
-			Detail: fmt.Sprintf("step_jitter = %g would allow step sizes of 0 or below; use a value in [0, 1), such as 0.9.", j)}}
+			Detail: fmt.Sprintf("step_jitter = %g %s; use a value in [0, 1), such as 0.9.", j, problem)}}
 	}
 	if errs := checkSamplerInput(params); errs != nil {
 		return errs
