@@ -268,9 +268,22 @@ func checkChainsMemory(n *graph.Node, cache *checkCache) (GraphError, bool) {
 	if !ok || reportedAtModel || chains*perChain <= maxNodeBytes {
 		return GraphError{}, false
 	}
+	fix := "use a smaller model"
+	if t := input(n, "target"); t != nil {
+		fix = targetDimFix[t.Kind]
+	}
 	return GraphError{Address: n.Address, Source: n.Source, Summary: "Sampler too large",
-		Detail: fmt.Sprintf("%.0f chains of d = %.0f parameters keep about %d vectors of d float64 each, %s, above %s. Lower chains or use a smaller model.",
-			chains, size.params, bufferVectors, gib(chains*perChain), nodeLimit)}, true
+		Detail: fmt.Sprintf("%.0f chains of d = %.0f parameters keep about %d vectors of d float64 each, %s, above %s. Lower chains or %s.",
+			chains, size.params, bufferVectors, gib(chains*perChain), nodeLimit, fix)}, true
+}
+
+// targetDimFix is the advice, for each target kind, on lowering its
+// dimension d.
+var targetDimFix = map[string]string{
+	"quadratic": "give fewer eigenvalues, one per dimension",
+	"monomial":  "give fewer exponents, one per dimension",
+	"radial":    "lower the target's dim",
+	"linear":    "give the target fewer or narrower widths",
 }
 
 // samplerInputSize returns the size of the potential a sampler samples:

@@ -146,6 +146,9 @@ sampler "s" {
 	if !strings.Contains(errs[0].Detail, "d = 10000000000 parameters") {
 		t.Errorf("detail %q, want it to name d", errs[0].Detail)
 	}
+	if !strings.Contains(errs[0].Detail, "lower the target's dim") {
+		t.Errorf("detail %q, want it to name dim as the fix", errs[0].Detail)
+	}
 }
 
 func TestTraceTooLarge(t *testing.T) {
