@@ -283,13 +283,13 @@ func recordCached(st *store.Store, nodes []*graph.Node) error {
 
 // interruptedError describes what an interrupted apply completed and left.
 func interruptedError(res *scheduler.Result) error {
-	msg := fmt.Sprintf("interrupted: %d nodes completed and are stored", len(res.Done))
+	msg := fmt.Sprintf("interrupted: %s completed and stored", countNoun(len(res.Done), "node", "nodes"))
 	if n := len(res.Cancelled); n > 0 {
-		msg += fmt.Sprintf("; %d running nodes were cancelled (%s) and their temporary files removed",
-			n, listAddresses(res.Cancelled, 3))
+		msg += fmt.Sprintf("; %s cancelled while running (%s), with temporary files removed",
+			countNoun(n, "node", "nodes"), listAddresses(res.Cancelled, 3))
 	}
 	if n := len(res.NotStarted); n > 0 {
-		msg += fmt.Sprintf("; %d nodes did not start", n)
+		msg += fmt.Sprintf("; %s did not start", countNoun(n, "node", "nodes"))
 	}
 	return fmt.Errorf("%s; run apply again to finish", msg)
 }

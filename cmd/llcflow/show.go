@@ -2,7 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -69,6 +71,10 @@ func (s *showCmd) Run(c *cli) error {
 			fmt.Printf("run %s has no valid run; its last attempt failed at stage %s: %s\nlog: %s\n",
 				runID, f.Stage, f.Error, st.FailureLog(runID))
 			return &exitError{code: exitFailure}
+		}
+		if _, statErr := os.Stat(st.RunDir(runID)); errors.Is(statErr, fs.ErrNotExist) {
+			return &exitError{code: exitFailure, err: fmt.Errorf("run %s is not in the store %s; "+
+				"llcflow runs lists the runs, and llcflow plan FILE their addresses", runID, st.Root())}
 		}
 		return &exitError{code: exitFailure, err: fmt.Errorf("run %s: %w", runID, err)}
 	}

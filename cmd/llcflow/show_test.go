@@ -51,6 +51,9 @@ func TestShowExitCodes(t *testing.T) {
 		t.Fatalf("show by address: no run id line in\n%s", r.stdout)
 	}
 	mustSucceed(t, llcflow(t, dir, "show", runID), "show by run id")
+	if r := llcflow(t, dir, "show", "0123456789abcdef"); r.code != 1 || !strings.Contains(r.stderr, "is not in the store") {
+		t.Errorf("show of an unknown run id: exit %d, stderr %q, want exit 1 and \"is not in the store\"", r.code, r.stderr)
+	}
 
 	cases := []struct{ target, want string }{
 		{"sampler.hmc[seed=1]", "seed=1"},

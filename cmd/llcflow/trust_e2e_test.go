@@ -489,7 +489,7 @@ func signalTrials(t *testing.T, sig syscall.Signal) {
 		stderr := fmt.Sprint(cmd.Stderr)
 
 		if sig == syscall.SIGINT && err != nil {
-			if !strings.Contains(stderr, "interrupted: ") || !strings.Contains(stderr, "completed and are stored") {
+			if !strings.Contains(stderr, "interrupted: ") || !strings.Contains(stderr, "completed and stored") {
 				t.Errorf("trial %d (SIGINT after %v): the message does not say what completed:\n%s",
 					trial, delay, stderr)
 			}
