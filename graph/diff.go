@@ -3,7 +3,6 @@ package graph
 import (
 	"fmt"
 	"reflect"
-	"slices"
 	"strconv"
 )
 
@@ -26,71 +25,18 @@ func (c paramChange) message() string {
 }
 
 // diffParams returns every leaf that differs between two parameter maps,
-// in path order. Maps are compared key by key and lists index by index, so
-// a list that grows reports its new elements as added.
+// in path order: the changed leaves of compareParams. Maps are compared
+// key by key and lists index by index, so a list that grows reports its
+// new elements as added.
 func diffParams(old, new map[string]any) []paramChange {
 	var changes []paramChange
-	diffMaps("", old, new, &changes)
+	for _, c := range compareParams(old, new) {
+		if c.Changed {
+			changes = append(changes, paramChange{Change: Change{Path: c.Path, Old: c.Old, New: c.New},
+				added: !c.InOld, removed: !c.InNew})
+		}
+	}
 	return changes
-}
-
-func diffValues(path string, old, new any, changes *[]paramChange) {
-	switch o := old.(type) {
-	case map[string]any:
-		if n, ok := new.(map[string]any); ok {
-			diffMaps(path, o, n, changes)
-			return
-		}
-	case []any:
-		if n, ok := new.([]any); ok {
-			diffLists(path, o, n, changes)
-			return
-		}
-	}
-	if !sameLeaf(old, new) {
-		*changes = append(*changes, paramChange{Change: Change{Path: path, Old: old, New: new}})
-	}
-}
-
-func diffMaps(path string, old, new map[string]any, changes *[]paramChange) {
-	keys := make([]string, 0, len(old)+len(new))
-	for k := range old {
-		keys = append(keys, k)
-	}
-	for k := range new {
-		if _, ok := old[k]; !ok {
-			keys = append(keys, k)
-		}
-	}
-	slices.Sort(keys)
-
-	for _, k := range keys {
-		o, inOld := old[k]
-		n, inNew := new[k]
-		p := keyPath(path, k)
-		switch {
-		case !inOld:
-			*changes = append(*changes, paramChange{Change: Change{Path: p, New: n}, added: true})
-		case !inNew:
-			*changes = append(*changes, paramChange{Change: Change{Path: p, Old: o}, removed: true})
-		default:
-			diffValues(p, o, n, changes)
-		}
-	}
-}
-
-func diffLists(path string, old, new []any, changes *[]paramChange) {
-	for i := 0; i < max(len(old), len(new)); i++ {
-		p := indexPath(path, i)
-		switch {
-		case i >= len(old):
-			*changes = append(*changes, paramChange{Change: Change{Path: p, New: new[i]}, added: true})
-		case i >= len(new):
-			*changes = append(*changes, paramChange{Change: Change{Path: p, Old: old[i]}, removed: true})
-		default:
-			diffValues(p, old[i], new[i], changes)
-		}
-	}
 }
 
 // sameLeaf compares two values of which at least one is not a container

@@ -115,7 +115,7 @@ func explainEntry(e Entry, look Lookup, actions map[*Node]Action) (Explanation, 
 }
 
 // compareParams lists every leaf of both parameter maps in path order,
-// walking maps key by key and lists index by index as diffParams does.
+// walking maps key by key and lists index by index.
 func compareParams(old, new map[string]any) []ParamComparison {
 	var out []ParamComparison
 	compareMaps("", old, new, &out)
