@@ -52,10 +52,7 @@ func checkClassification(params map[string]any) []dsl.FieldError {
 	if err := decode(params, &p); err != nil {
 		return []dsl.FieldError{{Summary: "Invalid value", Detail: err.Error()}}
 	}
-	if errs := checkTeacherWidths(p.Teacher.Widths, p.InDim); errs != nil {
-		return errs
-	}
-	if errs := checkTeacherSize(p.Teacher.Widths, p.Teacher.Bias, "teacher"); errs != nil {
+	if errs := checkTeacher(p.Teacher, p.InDim); errs != nil {
 		return errs
 	}
 	// Y holds one label per row.

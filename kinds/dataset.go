@@ -212,16 +212,22 @@ func checkTeacherStudent(params map[string]any) []dsl.FieldError {
 	if err := decode(params, &p); err != nil {
 		return []dsl.FieldError{{Summary: "Invalid value", Detail: err.Error()}}
 	}
-	if errs := checkTeacherWidths(p.Teacher.Widths, p.InDim); errs != nil {
-		return errs
-	}
-	if errs := checkTeacherSize(p.Teacher.Widths, p.Teacher.Bias, "teacher"); errs != nil {
+	if errs := checkTeacher(p.Teacher, p.InDim); errs != nil {
 		return errs
 	}
 	if errs := checkDataSize(p.N, p.InDim, p.Teacher.Widths[len(p.Teacher.Widths)-1]); errs != nil {
 		return errs
 	}
 	return append(checkInputs(params, p.InDim), checkNoise(params)...)
+}
+
+// checkTeacher checks a teacher network's widths against in_dim, then its
+// size.
+func checkTeacher(t teacherParams, inDim int) []dsl.FieldError {
+	if errs := checkTeacherWidths(t.Widths, inDim); errs != nil {
+		return errs
+	}
+	return checkTeacherSize(t.Widths, t.Bias, "teacher")
 }
 
 // checkTeacherSize rejects a teacher network whose buffers would exceed
