@@ -523,8 +523,8 @@ func planReason(t *testing.T, dir, address string) string {
 	return ""
 }
 
-// A damaged line of index.jsonl makes plan warn that reasons may say no
-// earlier run, and gc drops the line so the warning goes.
+// A damaged line of index.jsonl makes plan warn that a reason may show no
+// earlier run. gc drops the line, and the warning goes.
 func TestPlanWarnsOfDamagedIndex(t *testing.T) {
 	dir := workdir(t, "small.hcl")
 	mustSucceed(t, llcflow(t, dir, "apply", "small.hcl"), "apply")
@@ -550,9 +550,9 @@ func TestPlanWarnsOfDamagedIndex(t *testing.T) {
 	}
 }
 
-// Under umask 0002, as a group that shares a store sets, the store's
-// directories, locks and index are group-writable, so another member of
-// the group can apply; under the test's own umask they follow it too.
+// Under umask 0002, which a group that shares a store sets, the store's
+// directories, locks and index are group-writable. So another member of
+// the group can apply.
 func TestStoreFollowsGroupUmask(t *testing.T) {
 	dir := workdir(t, "small.hcl")
 	cmd := exec.Command("/bin/sh", "-c", `umask 0002 && exec "$0" apply small.hcl`, binary)

@@ -79,14 +79,15 @@ func describeErrors(diags hcl.Diagnostics) string {
 			reading++
 		}
 	}
+	// The rest, without a line and not about reading, are variable errors.
+	variables := n - inFiles - reading
 	where := "in the HCL files"
 	switch {
 	case reading == n:
 		where = "reading the HCL files"
-	case inFiles+reading == n:
-	case inFiles+reading == 0:
+	case variables == n:
 		where = "in the variable values (--var, --var-file, --preset or LLCFLOW_VAR_)"
-	default:
+	case variables > 0:
 		where = "in the HCL files and the variable values"
 	}
 	return countNoun(n, "error", "errors") + " " + where

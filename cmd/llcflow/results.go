@@ -360,8 +360,9 @@ func collectResultSet(l *loaded, st *store.Store, plan *graph.Plan) resultSet {
 			set.addPending(n, status.String(), detail)
 		}
 	}
-	// Tables list sweeps in the order of their values, step=200 before
-	// step=1000, where the graph's order compares addresses as strings.
+	// Tables list rows in address order, step=200 before step=1000. The
+	// graph's topological order puts a node after its inputs, so rows of
+	// one sweep can come in another order there.
 	slices.SortStableFunc(set.rows, func(a, b resultRow) int { return graph.CompareAddresses(a.Address, b.Address) })
 	slices.SortStableFunc(set.errs, func(a, b errorRow) int { return graph.CompareAddresses(a.Address, b.Address) })
 	slices.SortStableFunc(set.pending, func(a, b pendingRow) int { return graph.CompareAddresses(a.Address, b.Address) })

@@ -220,8 +220,9 @@ func (e *Executor) Run(ctx context.Context, spec *executors.Spec, progress func(
 	}
 }
 
-// computedElsewhere returns the error that tells the scheduler that the
-// run of spec is in the store without a job of this Run call.
+// computedElsewhere returns the error by which the scheduler counts the
+// node of spec as cached: its run is in the store, made by a job that
+// this Run call did not submit.
 func computedElsewhere(spec *executors.Spec) error {
 	return fmt.Errorf("%s (run %s): %w", spec.Address, spec.RunID, executors.ErrComputedElsewhere)
 }
