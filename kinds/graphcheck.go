@@ -117,7 +117,7 @@ func CheckGraph(g *graph.Graph) []GraphError {
 	for _, n := range g.Nodes {
 		switch n.Type {
 		case "erm":
-			for _, e := range checkERMNode(n) {
+			for _, e := range checkERMNode(n, cache) {
 				add(e)
 			}
 		case "sampler":
@@ -129,8 +129,9 @@ func CheckGraph(g *graph.Graph) []GraphError {
 	return errs
 }
 
-// checkERMNode checks an erm against its dataset or training erm.
-func checkERMNode(n *graph.Node) []GraphError {
+// checkERMNode checks an erm against its dataset or training erm. It
+// keeps the model size of a training erm in cache for its samplers.
+func checkERMNode(n *graph.Node, cache *checkCache) []GraphError {
 	if from := input(n, "from"); from != nil {
 		if e, bad := checkCheckpointStep(n, from); bad {
 			return []GraphError{e}
@@ -144,7 +145,8 @@ func checkERMNode(n *graph.Node) []GraphError {
 	if e, bad := checkClassLabels(n, data); bad {
 		return []GraphError{e}
 	}
-	shape, known := datasetShape(data)
+
+	shape, known := cache.shape(data)
 	var errs []GraphError
 	if known {
 		if e, bad := checkModelFit(n, data, shape); bad {
@@ -152,9 +154,11 @@ func checkERMNode(n *graph.Node) []GraphError {
 		}
 	}
 	size, sizeText, ok := ermModelSize(n, shape, known)
+	cache.sizes[n] = knownSize{size, ok}
 	if !ok {
 		return errs
 	}
+
 	if detail := modelTooLarge(size, sizeText); detail != "" {
 		return append(errs, GraphError{Address: n.Address, Source: n.Source, Summary: "Model too large", Detail: detail})
 	}
