@@ -513,29 +513,11 @@ func TestResultsPrefixCollidingAxes(t *testing.T) {
 	}
 }
 
-// Results list a numeric sweep in the order of its values: draws=200
-// before draws=1000, which a string comparison of the addresses reverses.
+// Results list a numeric sweep in the order of its values: seed=200
+// before seed=1000, which a string comparison of the addresses reverses.
 func TestResultsOrderNumericSweep(t *testing.T) {
 	dir := t.TempDir()
-	writeHCL(t, dir, "sweep.hcl", `
-sweep {
-  draws = [1000, 200, 50]
-}
-
-target "q" {
-  kind        = "quadratic"
-  eigenvalues = [1, 1]
-}
-
-sampler "hmc" {
-  kind   = "hmc"
-  target = target.q
-  n_beta = 100
-  warmup = 50
-  draws  = sweep.draws
-  chains = 2
-}
-`)
+	writeHCL(t, dir, "sweep.hcl", hmcSeedsHCL("1000, 200, 50"))
 	path := filepath.Join(dir, "sweep.hcl")
 	mustSucceed(t, llcflow(t, dir, "apply", path), "apply")
 	r := llcflow(t, dir, "results", "--format", "json", path)
@@ -548,7 +530,7 @@ sampler "hmc" {
 	for _, row := range doc.Rows {
 		got = append(got, row.Address)
 	}
-	want := []string{"sampler.hmc[draws=50]", "sampler.hmc[draws=200]", "sampler.hmc[draws=1000]"}
+	want := []string{"sampler.hmc[seed=50]", "sampler.hmc[seed=200]", "sampler.hmc[seed=1000]"}
 	if !slices.Equal(got, want) {
 		t.Errorf("rows %q, want %q", got, want)
 	}

@@ -6,9 +6,12 @@ import (
 	"testing"
 )
 
-const showHCL = `
+// hmcSeedsHCL is a short HMC run on a quadratic target for each of the
+// seeds, a comma-separated list.
+func hmcSeedsHCL(seeds string) string {
+	return `
 sweep {
-  seed = [0, 1]
+  seed = [` + seeds + `]
 }
 
 target "q" {
@@ -26,13 +29,14 @@ sampler "hmc" {
   seed   = sweep.seed
 }
 `
+}
 
 // show prints a valid run by address or run id with exit 0, and exits 1
 // for a node without a valid run, an unknown address or a pattern that
 // matches several nodes.
 func TestShowExitCodes(t *testing.T) {
 	dir := t.TempDir()
-	writeHCL(t, dir, "show.hcl", showHCL)
+	writeHCL(t, dir, "show.hcl", hmcSeedsHCL("0, 1"))
 	path := filepath.Join(dir, "show.hcl")
 	mustSucceed(t, llcflow(t, dir, "apply", "--target", "sampler.hmc[seed=0]", path), "apply")
 
