@@ -741,9 +741,9 @@ func cancelPending(t *testing.T, e *Executor, f *fakeCluster, specs []*executors
 
 // TestFakeCancelMarksJobs cancels an apply while its array is pending. The
 // fake Slurm then lists no line for the tasks, as real Slurm does for a
-// task cancelled while pending after other tasks of its array started, so
-// only the batch's cancelled file lets a second executor submit both nodes
-// again before the test's deadline.
+// task cancelled while pending after other tasks of its array started.
+// So only the batch's cancelled file lets a second executor submit both
+// nodes again before the test's deadline.
 func TestFakeCancelMarksJobs(t *testing.T) {
 	f := newFakeCluster(1001)
 	first := newFakeExecutor(t, f, Options{}, nil)
